@@ -1,0 +1,1 @@
+"""The shipped classifier: ``mentalize-classifier.joblib`` and its metadata file."""

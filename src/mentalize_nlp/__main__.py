@@ -1,0 +1,5 @@
+"""``python -m mentalize_nlp`` runs the ``mentalize`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""The ``mentalize`` command: parse options, call one library function, write the result.
+
+Exit status: 0 when every input was scored, 1 when some input failed (the rest are still
+written, and each failure is named on stderr and in ``errors.csv``), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import MentalizeError
+from .labels import LABELS
+
+
+class UsageError(click.UsageError):
+    """A usage error that the user fixes by changing the command line (exit status 2)."""
+
+
+def _tagger(model: str | None):
+    from .tagging import load
+
+    try:
+        return load(model)
+    except MentalizeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mentalize")
+def main() -> None:
+    """Tag mentalizing in psychotherapy transcripts: certainty-laden labelling, feeling-naming and
+    perspective-taking. Everything runs on this machine; nothing is sent anywhere."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder (created if missing).")
+@click.option("--model", type=click.Path(path_type=Path, file_okay=False), help="A model folder; the shipped model by default.")
+@click.option("--therapist", "therapists", multiple=True, help="Speaker name to treat as the therapist (repeatable).")
+@click.option("--client", "clients", multiple=True, help="Speaker name to treat as the client (repeatable).")
+@click.option("--roles", "roles_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="CSV mapping file with columns speaker,role.")
+@click.option("--text-column", default=None, help="Column holding the utterance text (tables; default 'text').")
+@click.option("--speaker-column", default=None, help="Column holding the speaker (tables; default 'speaker').")
+@click.option("--session-column", default=None, help="Column naming the session (tables; default 'session' if present).")
+@click.option("--turn-column", default=None, help="Column numbering the turns (tables; default 'turn' if present).")
+@click.option("--role-column", default=None, help="Column holding the role (tables; default 'role' if present).")
+@click.option("--max-size-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest input file read.")
+@click.option("--force", is_flag=True, help="Overwrite results already in the output folder.")
+def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
+          role_column, max_size_mb, force) -> None:
+    """Score transcripts (files or folders) into OUT/utterances.csv and OUT/profiles.csv."""
+    from .batch import check_output_dir, score_inputs
+    from .transcripts import Columns, RoleMap, find_inputs
+
+    columns = Columns(
+        text=text_column or "text", speaker=speaker_column or "speaker", session=session_column,
+        turn=turn_column, role=role_column,
+    )
+    try:
+        check_output_dir(out, force)
+        roles = RoleMap.from_file(roles_file, therapists, clients) if roles_file else RoleMap(therapists, clients)
+    except MentalizeError as exc:
+        raise UsageError(str(exc)) from exc
+    files = list(find_inputs(inputs))
+    if not files:
+        raise UsageError("no transcript files found in the inputs given; expected .txt, .csv or .tsv files or folders holding them.")
+    tagger = _tagger(str(model) if model else None)
+    with click.progressbar(length=len(files), label="Scoring", file=sys.stderr) as bar:
+        result = score_inputs(
+            files, out, tagger, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6), force=force,
+            on_file=lambda _path: bar.update(1),
+        )
+    click.echo(
+        f"Scored {result.sessions} session(s), {result.utterances} utterance(s) from {result.files - len(result.failures)} "
+        f"of {result.files} file(s) into {out}.",
+        err=True,
+    )
+    for failure in result.failures:
+        where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
+        click.echo(f"error: {where}: {failure.message}", err=True)
+    if not result.ok:
+        click.echo(f"{len(result.failures)} input(s) failed; see {out / 'errors.csv'}.", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Annotated CSV (text, a 0/1 column per label, optional group/register/split). Default: corpora/mentalizing/corpus.csv")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
+              help="Folder to write the model into.")
+@click.option("-C", "C", type=float, default=4.0, show_default=True, help="Inverse regularisation strength.")
+def train(corpus, out, C) -> None:
+    """Train the classifier on the corpus's train split and measure it on its test split."""
+    from .corpus import DEFAULT_CORPUS
+    from .training import train as train_model
+
+    try:
+        model = train_model(corpus or DEFAULT_CORPUS, out, C=C)
+    except MentalizeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {out / 'mentalize-classifier.joblib'} (sha256 {model.metadata['sha256'][:12]}…).", err=True)
+    test = model.metadata.get("scores", {}).get("test")
+    if test:
+        click.echo(f"test split: n={test['n']}, macro-F1 {test['macro_f1']:.3f}")
+        for label, s in test["labels"].items():
+            click.echo(f"  {label:22s} F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}  kappa {s['kappa']:.3f}")
+        for register, s in test.get("registers", {}).items():
+            click.echo(f"  register {register:13s} n={s['n']:4d} macro-F1 {s['macro_f1']:.3f}")
+
+
+@main.command()
+@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--model", type=click.Path(path_type=Path, file_okay=False), help="A model folder; the shipped model by default.")
+@click.option("--by", "by", multiple=True, help="Also report macro-F1 within each value of this column (default: register, if present).")
+@click.option("--split", default=None, help="Only rows whose 'split' column has this value (e.g. test).")
+@click.option("--predictions", type=click.Path(path_type=Path, dir_okay=False), help="Also write the gold rows with predictions to this CSV.")
+def evaluate(gold, model, by, split, predictions) -> None:
+    """Compare the model's tags with human codes in GOLD.csv: precision, recall, F1 and Cohen's kappa per label."""
+    from .corpus import read_corpus
+    from .evaluation import label_scores, register_scores
+    from .output import atomic_path
+
+    try:
+        frame = read_corpus(gold)
+    except MentalizeError as exc:
+        raise UsageError(str(exc)) from exc
+    if split is not None:
+        if "split" not in frame.columns:
+            raise UsageError(f"{gold} has no 'split' column; drop --split or add the column.")
+        frame = frame[frame["split"] == split].reset_index(drop=True)
+    groupings = list(by) or (["register"] if "register" in frame.columns else [])
+    for column in groupings:
+        if column not in frame.columns:
+            raise UsageError(f"{gold} has no {column!r} column to group by; found: {', '.join(frame.columns)}.")
+    tagger = _tagger(str(model) if model else None)
+    tags = tagger.tag_texts(frame["text"].tolist())
+    table = label_scores(frame, tags)
+    click.echo(f"{gold}: {len(frame)} utterances")
+    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    click.echo(f"macro-F1 {table.iloc[-1]['f1']:.3f}")
+    for column in groupings:
+        click.echo("")
+        click.echo(register_scores(frame, tags, column).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if predictions:
+        with atomic_path(predictions) as tmp:
+            merged = frame.copy()
+            for label in LABELS:
+                merged[f"pred_{label}"] = tags[label].to_numpy()
+                merged[f"p_{label}"] = tags[f"p_{label}"].to_numpy()
+            merged["evidence"] = tags["evidence"].to_numpy()
+            merged.to_csv(tmp, index=False)

@@ -1,0 +1,98 @@
+"""The annotated corpus: reading it, checking it, and keeping near-duplicates on one side of the split.
+
+A corpus is a CSV with one row per utterance: ``text``, one 0/1 column per label, and
+optionally ``id``, ``group``, ``register``, ``role`` and ``split`` (``train``/``test``).
+Researchers retrain on their own codes with a file of the same shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import CorpusError
+from .labels import LABELS
+
+DEFAULT_CORPUS = Path("corpora") / "mentalizing" / "corpus.csv"
+_FILLER_RE = re.compile(r"\b(um+|uh+|erm|er|like|you know|i mean|sort of|kind of)\b")
+_NON_WORD_RE = re.compile(r"[^a-z0-9 ]+")
+
+
+def read_corpus(path: str | Path) -> pd.DataFrame:
+    """Read and check an annotated corpus.
+
+    Raises:
+        CorpusError: the file is missing, or lacks a text or label column, or a label
+            column holds something other than 0/1.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(
+            f"{path}: no such corpus file. Run from the project folder, or pass --corpus PATH to your own CSV."
+        )
+    frame = pd.read_csv(path, dtype={"text": str}, keep_default_na=False)
+    missing = [c for c in ("text", *LABELS) if c not in frame.columns]
+    if missing:
+        raise CorpusError(
+            f"{path} lacks column(s) {', '.join(missing)}; found: {', '.join(frame.columns)}. "
+            f"A corpus needs 'text' and a 0/1 column per label: {', '.join(LABELS)}."
+        )
+    for label in LABELS:
+        values = pd.to_numeric(frame[label], errors="coerce")
+        bad = frame.index[~values.isin([0, 1])]
+        if len(bad):
+            row = int(bad[0]) + 2
+            raise CorpusError(f"{path}, line {row}: column {label} must be 0 or 1, found {frame.at[bad[0], label]!r}.")
+        frame[label] = values.astype(int)
+    return frame
+
+
+def corpus_hash(path: str | Path) -> str:
+    """SHA-256 of the corpus file's bytes, recorded in the model metadata."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def normalise(text: str) -> str:
+    """Lowercase, strip punctuation and fillers: the form near-duplicates are compared in."""
+    text = _NON_WORD_RE.sub(" ", text.lower().replace("'", "").replace("’", ""))
+    return " ".join(_FILLER_RE.sub(" ", text).split())
+
+
+def near_duplicate_groups(texts: list[str], groups: list[str], threshold: float = 0.8) -> list[str]:
+    """Merge groups whose texts are near-duplicates, so they can never straddle the split.
+
+    Two utterances are near-duplicates when the cosine similarity of their word 1-3-gram
+    TF-IDF vectors (after :func:`normalise`) reaches ``threshold``. Each connected set of
+    groups takes the smallest group name in it.
+    """
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    names = sorted(set(groups))
+    index = {g: i for i, g in enumerate(names)}
+    vectors = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform([normalise(t) for t in texts])
+    similar = (vectors @ vectors.T).tocoo()
+    keep = similar.data >= threshold
+    rows = np.array([index[groups[i]] for i in similar.row[keep]], dtype=int)
+    cols = np.array([index[groups[j]] for j in similar.col[keep]], dtype=int)
+    from scipy.sparse import coo_matrix
+
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=False)
+    first: dict[int, str] = {}
+    for name, comp in zip(names, component):
+        first.setdefault(int(comp), name)
+    return [first[int(component[index[g]])] for g in groups]
+
+
+def assign_split(groups: list[str], test_fraction: float = 0.25, salt: str = "mentalize-split-v1") -> list[str]:
+    """``train`` or ``test`` per row, from a hash of its group: stable, and whole groups move together."""
+    def bucket(group: str) -> float:
+        digest = hashlib.sha256(f"{salt}:{group}".encode()).hexdigest()
+        return int(digest[:8], 16) / 0xFFFFFFFF
+
+    return ["test" if bucket(g) < test_fraction else "train" for g in groups]

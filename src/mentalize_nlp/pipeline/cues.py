@@ -1,0 +1,95 @@
+"""The cue detector: finds emotion words, mental-state verbs, hedges, certainty markers,
+trait labels, reported speech and the rest, as spans in ``doc.spans["mentalize_cues"]``.
+
+The span label is the cue category. What a cue *means* in context is decided by the
+scope step (:mod:`mentalize_nlp.pipeline.scope`), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import srsly
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans, ensure_path
+
+from .rules import CueRule, default_rules, read_rules, write_rules
+
+SPANS_KEY = "mentalize_cues"
+
+
+class CueDetector:
+    """Match cue rules and store the hits as labelled spans.
+
+    Args:
+        nlp: The pipeline, used to tokenize phrases.
+        rules: The cue rules; the package's own lists when omitted.
+        spans_key: Where in ``doc.spans`` the cues are stored.
+    """
+
+    def __init__(self, nlp: Language, *, rules: Iterable[CueRule] | None = None, spans_key: str = SPANS_KEY) -> None:
+        self.nlp = nlp
+        self.spans_key = spans_key
+        self.rules: list[CueRule] = []
+        self._build(default_rules() if rules is None else rules)
+
+    def _build(self, rules: Iterable[CueRule]) -> None:
+        self.rules = list(rules)
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self.matcher = Matcher(self.nlp.vocab)
+        phrases: dict[str, list[str]] = {}
+        for rule in self.rules:
+            if rule.phrases:
+                phrases.setdefault(rule.category, []).extend(rule.phrases)
+            else:
+                self.matcher.add(rule.category, [list(rule.pattern)])
+        for category, texts in phrases.items():
+            self.phrase_matcher.add(category, list(self.nlp.tokenizer.pipe(sorted(set(texts)))))
+
+    def __call__(self, doc: Doc) -> Doc:
+        found: dict[tuple[int, int, int], None] = {}
+        for match_id, start, end in self.phrase_matcher(doc):
+            found[(match_id, start, end)] = None
+        if len(self.matcher):
+            for match_id, start, end in self.matcher(doc):
+                found[(match_id, start, end)] = None
+        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in sorted(found, key=lambda m: (m[1], m[2]))]
+        doc.spans[self.spans_key] = self._longest_per_category(spans)
+        return doc
+
+    @staticmethod
+    def _longest_per_category(spans: list[Span]) -> list[Span]:
+        """Within one category keep the longest of overlapping matches ("wound up" over "up")."""
+        by_category: dict[str, list[Span]] = {}
+        for span in spans:
+            by_category.setdefault(span.label_, []).append(span)
+        kept = [span for group in by_category.values() for span in filter_spans(group)]
+        return sorted(kept, key=lambda s: (s.start, s.end, s.label_))
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Write the rules, so a saved pipeline carries its own word lists."""
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        write_rules(self.rules, path / "rules.jsonl")
+        srsly.write_json(path / "cfg.json", {"spans_key": self.spans_key})
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> CueDetector:
+        """Load rules written by :meth:`to_disk`."""
+        path = ensure_path(path)
+        self.spans_key = srsly.read_json(path / "cfg.json")["spans_key"]
+        self._build(read_rules(path / "rules.jsonl"))
+        return self
+
+
+@Language.factory(
+    "mentalize_cues",
+    assigns=["doc.spans"],
+    default_config={"rules_path": None, "spans_key": SPANS_KEY},
+)
+def make_cues(nlp: Language, name: str, rules_path: str | None, spans_key: str) -> CueDetector:
+    """spaCy factory for :class:`CueDetector`; ``rules_path`` replaces the shipped lists."""
+    rules = read_rules(rules_path) if rules_path else None
+    return CueDetector(nlp, rules=rules, spans_key=spans_key)

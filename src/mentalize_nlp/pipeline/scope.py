@@ -1,0 +1,99 @@
+"""The scope step: decides what each cue means in its context, in the manner of ConText.
+
+Modifier cues open a scope that runs forward to the end of the sentence or to a
+terminator ("but", "though"):
+
+- ``HEDGE`` ("maybe", "I wonder if", "might") marks later cues *hedged*, so a trait
+  verdict becomes tentative; a hedge just after a cue ("…selfish, maybe") counts too.
+- ``NEGATION`` ("not", "I wouldn't say") marks cues within a few tokens *negated*.
+- ``REPORTED`` ("she said", "he goes", "my therapist") marks cues as someone else's words,
+  as does a pair of quotation marks (*quoted*); an ``ENDORSE`` cue ("and she's right")
+  later in the turn marks them *endorsed*.
+- ``PSEUDO`` ("I feel like we should", "feel free") marks an overlapping ``FEEL`` cue
+  *pseudo*: an opinion or wish, not a feeling.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .cues import SPANS_KEY
+from .extensions import register_extensions
+
+MODIFIERS = frozenset({"HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE"})
+_QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
+
+
+class ScopeResolver:
+    """Mark each target cue hedged, negated, reported, quoted or pseudo.
+
+    Args:
+        spans_key: Where the cue detector stored its spans.
+        negation_window: How many tokens after a negation it still applies.
+        post_hedge_window: How many tokens after a cue a trailing hedge still softens it.
+    """
+
+    def __init__(self, *, spans_key: str = SPANS_KEY, negation_window: int = 4, post_hedge_window: int = 3) -> None:
+        register_extensions()
+        self.spans_key = spans_key
+        self.negation_window = negation_window
+        self.post_hedge_window = post_hedge_window
+
+    def __call__(self, doc: Doc) -> Doc:
+        cues = list(doc.spans.get(self.spans_key, []))
+        if not cues:
+            return doc
+        quoted = self._quoted_tokens(doc)
+        modifiers = [c for c in cues if c.label_ in MODIFIERS]
+        terminators = [c.start for c in modifiers if c.label_ == "TERMINATOR"]
+        endorsements = [c.start for c in modifiers if c.label_ == "ENDORSE"]
+        for cue in cues:
+            if cue.label_ in MODIFIERS:
+                continue
+            sent_start = cue.sent.start if doc.has_annotation("SENT_START") else 0
+            open_scopes = [
+                m for m in modifiers
+                if sent_start <= m.start and m.end <= cue.start
+                and not any(m.end <= t <= cue.start for t in terminators)
+            ]
+            labels = {m.label_ for m in open_scopes}
+            cue._.hedged = "HEDGE" in labels or self._trailing_hedge(cue, modifiers, terminators)
+            cue._.negated = any(
+                m.label_ == "NEGATION" and cue.start - m.end < self.negation_window for m in open_scopes
+            )
+            cue._.reported = "REPORTED" in labels and cue.label_ not in {"FEELING_QUESTION", "PERSPECTIVE"}
+            cue._.quoted = bool(quoted) and all(i in quoted for i in range(cue.start, cue.end))
+            cue._.pseudo = cue.label_ == "FEEL" and any(
+                m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m in modifiers
+            )
+            cue._.endorsed = (cue._.reported or cue._.quoted) and any(e >= cue.end for e in endorsements)
+        return doc
+
+    def _trailing_hedge(self, cue: Span, modifiers: list[Span], terminators: list[int]) -> bool:
+        return any(
+            m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
+            and not any(cue.end <= t < m.start for t in terminators)
+            and (m.sent.start == cue.sent.start if m.doc.has_annotation("SENT_START") else True)
+            for m in modifiers
+        )
+
+    @staticmethod
+    def _quoted_tokens(doc: Doc) -> set[int]:
+        """Token indices between paired quotation marks; apostrophes inside words are not quotes."""
+        marks = [t.i for t in doc if t.text in _QUOTES and not (t.text in {"'", "’"} and t.i > 0 and doc[t.i - 1].whitespace_ == "" and not doc[t.i - 1].is_punct)]
+        inside: set[int] = set()
+        for open_i, close_i in zip(marks[::2], marks[1::2]):
+            inside.update(range(open_i + 1, close_i))
+        return inside
+
+
+@Language.factory(
+    "mentalize_scope",
+    requires=["doc.spans"],
+    assigns=["span._.hedged", "span._.negated", "span._.reported", "span._.quoted", "span._.pseudo", "span._.endorsed"],
+    default_config={"spans_key": SPANS_KEY, "negation_window": 4, "post_hedge_window": 3},
+)
+def make_scope(nlp: Language, name: str, spans_key: str, negation_window: int, post_hedge_window: int) -> ScopeResolver:
+    """spaCy factory for :class:`ScopeResolver`."""
+    return ScopeResolver(spans_key=spans_key, negation_window=negation_window, post_hedge_window=post_hedge_window)

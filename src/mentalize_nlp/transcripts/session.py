@@ -1,0 +1,56 @@
+"""What every reader produces: a session of utterances, in order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_SQUARE = re.compile(r"\[[^\]]*\]")
+_ROUND = re.compile(r"\(\s*[A-Za-z][A-Za-z '-]{0,30}\)")
+_NON_SPEECH_WORDS = 3
+
+
+def _drop_round(match: re.Match[str]) -> str:
+    inner = match.group(0)[1:-1].strip()
+    return " " if len(inner.split()) <= _NON_SPEECH_WORDS and inner == inner.lower() else match.group(0)
+
+
+def speech_text(text: str) -> str:
+    """The words spoken: bracketed non-speech such as ``[inaudible]`` or ``(laughs)`` removed.
+
+    Square brackets are always transcriber notes; round brackets are removed only when
+    they hold a short lowercase note, so a spoken aside "(and I mean it)" stays.
+    """
+    text = _SQUARE.sub(" ", text)
+    text = _ROUND.sub(_drop_round, text)
+    return " ".join(text.split())
+
+
+@dataclass
+class Utterance:
+    """One speaker's turn. ``text`` is as transcribed, notes included; ``line`` is where it began."""
+
+    turn: int | str
+    speaker: str
+    text: str
+    role: str | None = None
+    start: str | None = None
+    end: str | None = None
+    line: int | None = None
+
+    @property
+    def speech(self) -> str:
+        """The text the classifier reads (see :func:`speech_text`)."""
+        return speech_text(self.text)
+
+
+@dataclass
+class Session:
+    """A transcript's turns, in order. ``name`` is the file stem or the ``session`` column."""
+
+    name: str
+    utterances: list[Utterance] = field(default_factory=list)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.utterances)

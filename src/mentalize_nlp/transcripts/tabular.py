@@ -1,0 +1,101 @@
+"""Spreadsheet transcripts (``.csv``, ``.tsv``): one row per turn, columns mapped by name."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import TranscriptError
+from .decode import MAX_BYTES, decode, read_bytes
+from .session import Session, Utterance
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which input columns hold which fields; ``None`` means "use the standard name if present"."""
+
+    text: str = "text"
+    speaker: str = "speaker"
+    session: str | None = None
+    turn: str | None = None
+    role: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str | None]:
+    found = list(frame.columns)
+    lowered = {c.strip().lower(): c for c in found}
+
+    def pick(wanted: str | None, default: str, required: bool, option: str) -> str | None:
+        name = wanted or default
+        if name in frame.columns:
+            return name
+        if name.strip().lower() in lowered:
+            return lowered[name.strip().lower()]
+        if required or wanted:
+            hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
+            fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
+            raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
+        return None
+
+    return {
+        "text": pick(columns.text, "text", True, "--text-column"),
+        "speaker": pick(columns.speaker, "speaker", True, "--speaker-column"),
+        "session": pick(columns.session, "session", False, "--session-column"),
+        "turn": pick(columns.turn, "turn", False, "--turn-column"),
+        "role": pick(columns.role, "role", False, "--role-column"),
+        "start": pick(columns.start, "start", False, "--start-column"),
+        "end": pick(columns.end, "end", False, "--end-column"),
+    }
+
+
+_ALIASES = {
+    "text": ("utterance", "utterance_text", "transcript", "content", "words", "line", "message"),
+    "speaker": ("interlocutor", "name", "who", "participant", "role", "speaker_name"),
+}
+
+
+def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()) -> list[Session]:
+    """Sessions from a table whose cells are all strings; row numbers in errors are file lines."""
+    names = _resolve(frame, path, columns)
+    sessions: dict[str, Session] = {}
+    for index, row in enumerate(frame.itertuples(index=False)):
+        record = dict(zip(frame.columns, row))
+        line = index + 2
+        session_name = str(record[names["session"]]).strip() if names["session"] else path.stem
+        session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path)))
+        turn_value = record[names["turn"]].strip() if names["turn"] else ""
+        turn: int | str = int(turn_value) if turn_value.lstrip("-").isdigit() else (turn_value or len(session.utterances))
+        session.utterances.append(
+            Utterance(
+                turn=turn,
+                speaker=str(record[names["speaker"]]).strip(),
+                text=str(record[names["text"]]),
+                role=record[names["role"]] if names["role"] else None,
+                start=record[names["start"]] or None if names["start"] else None,
+                end=record[names["end"]] or None if names["end"] else None,
+                line=line,
+            )
+        )
+    if not sessions:
+        raise TranscriptError(path, "has a header but no rows; export the transcript again.", line=2)
+    return list(sessions.values())
+
+
+def read_csv(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+    """Read a ``.csv`` or ``.tsv`` transcript. Cells are kept as text: "None" or "NA" stay words."""
+    text = decode(read_bytes(path, max_bytes), path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        raise TranscriptError(path, f"is not a well-formed table ({exc}); check the quoting on that line.") from exc
+    except (pd.errors.EmptyDataError, csv.Error) as exc:
+        raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame_sessions(frame, path, columns)
