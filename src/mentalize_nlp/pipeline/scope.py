@@ -80,8 +80,17 @@ class ScopeResolver:
 
     @staticmethod
     def _quoted_tokens(doc: Doc) -> set[int]:
-        """Token indices between paired quotation marks; apostrophes inside words are not quotes."""
-        marks = [t.i for t in doc if t.text in _QUOTES and not (t.text in {"'", "’"} and t.i > 0 and doc[t.i - 1].whitespace_ == "" and not doc[t.i - 1].is_punct)]
+        """Token indices between paired quotation marks.
+
+        A lone ``'`` glued to a word ending in "s" ("my parents' house") is a possessive,
+        not a quote; contractions never reach here because the tokenizer keeps "'re" whole.
+        """
+        marks = [
+            t.i for t in doc
+            if t.text in _QUOTES
+            and not (t.text in {"'", "’"} and t.i > 0 and not doc[t.i - 1].whitespace_ and doc[t.i - 1].lower_.endswith("s")
+                     and t.i + 1 < len(doc) and not doc[t.i + 1].is_punct and t.whitespace_)
+        ]
         inside: set[int] = set()
         for open_i, close_i in zip(marks[::2], marks[1::2]):
             inside.update(range(open_i + 1, close_i))
