@@ -47,7 +47,7 @@ def build_estimator(C: float = 4.0) -> Pipeline:
             ("cues", DictVectorizer(), "cues"),
         ]
     )
-    model = OneVsRestClassifier(LogisticRegression(C=C, class_weight="balanced", max_iter=5000, solver="liblinear"))
+    model = OneVsRestClassifier(LogisticRegression(C=C, class_weight="balanced", max_iter=5000, solver="liblinear", random_state=0))
     return Pipeline([("features", features), ("model", model)])
 
 
@@ -109,6 +109,17 @@ class Classifier:
         return out
 
 
+def _drop_run_state(estimator: Pipeline) -> None:
+    """Remove what differs between two trainings on the same corpus: the TF-IDF
+    ``stop_words_`` set (introspection only, pickled in hash order) and ``_stop_words_id``
+    (a memory address, looked up with a default)."""
+    for _, transformer, _ in estimator.named_steps["features"].transformers_:
+        if hasattr(transformer, "stop_words_"):
+            transformer.stop_words_ = None
+        if hasattr(transformer, "_stop_words_id"):
+            del transformer._stop_words_id
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -136,6 +147,7 @@ def save(classifier: Classifier, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     artefact = folder / ARTEFACT
+    _drop_run_state(classifier.estimator)
     with atomic_path(artefact) as tmp:
         joblib.dump(classifier.estimator, tmp, compress=3)
     meta = dict(classifier.metadata)

@@ -48,7 +48,11 @@ def _is_question(sent: Span) -> bool:
 
 
 def cue_features(doc: Doc, spans_key: str = SPANS_KEY) -> dict[str, float]:
-    """Named counts of cues in their scope states, and their interactions."""
+    """Named counts of cues in their scope states, and their interactions.
+
+    Keys are added in a fixed order (sets are sorted before use), so the fitted
+    vectoriser, and so the saved model, is the same byte for byte from run to run.
+    """
     feats: dict[str, float] = {}
 
     def add(name: str, value: float = 1.0) -> None:
@@ -77,27 +81,27 @@ def cue_features(doc: Doc, spans_key: str = SPANS_KEY) -> dict[str, float]:
         question = _is_question(sent)
         if question:
             add("question")
-            for who in person:
+            for who in sorted(person):
                 add(f"question&{who}")
-            for label in labels - MODIFIERS:
+            for label in sorted(labels - MODIFIERS):
                 add(f"question&{label}")
         if "HEDGE" in labels:
-            for label in labels & {"MENTAL_VERB", "EMOTION", "PERSPECTIVE", "TRAIT", "MOTIVE", "STANCE", "FEEL"}:
+            for label in sorted(labels & {"MENTAL_VERB", "EMOTION", "PERSPECTIVE", "TRAIT", "MOTIVE", "STANCE", "FEEL"}):
                 add(f"HEDGE&{label}")
         if "EMOTION" in labels:
-            for who in person:
+            for who in sorted(person):
                 add(f"EMOTION&{who}")
             if "FEEL" in active:
                 add("FEEL&EMOTION")
         if "BODILY" in labels and "EMOTION" not in labels:
             add("BODILY_only")
         if active & {"TRAIT", "MOTIVE", "STANCE", "GENERALISATION"}:
-            for who in person:
+            for who in sorted(person):
                 add(f"verdict&{who}")
             if active & {"CERTAINTY", "ABSOLUTE"}:
                 add("verdict&certainty")
         if "MENTAL_VERB" in labels:
-            for who in person:
+            for who in sorted(person):
                 add(f"MENTAL&{who}")
     n = sum(1 for t in doc if not t.is_punct)
     feats["length_short"] = float(n <= 3)

@@ -50,6 +50,7 @@ def build_pipeline(base: str | Language = "en", *, rules_path: str | None = None
         nlp = spacy.load(base, exclude=["ner", "lemmatizer", "textcat"])
     if not any(name in nlp.pipe_names for name in ("parser", "senter", "sentencizer", "mentalize_sentences")):
         nlp.add_pipe("mentalize_sentences")
-    nlp.add_pipe("mentalize_cues", config={"rules_path": rules_path})
+    cues = nlp.add_pipe("mentalize_cues", config={"rules_path": rules_path})
+    cues._ensure_ready()  # a bad rules file fails here, not on the first utterance
     nlp.add_pipe("mentalize_scope")
     return nlp

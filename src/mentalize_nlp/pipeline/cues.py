@@ -26,15 +26,33 @@ class CueDetector:
 
     Args:
         nlp: The pipeline, used to tokenize phrases.
-        rules: The cue rules; the package's own lists when omitted.
+        rules: The cue rules.
+        rules_path: A JSONL file or folder to read rules from, when ``rules`` is not given;
+            the package's own lists when neither is. Reading is deferred to first use, so a
+            pipeline saved with :meth:`to_disk` loads its own copy of the rules even if this
+            path has since gone.
         spans_key: Where in ``doc.spans`` the cues are stored.
     """
 
-    def __init__(self, nlp: Language, *, rules: Iterable[CueRule] | None = None, spans_key: str = SPANS_KEY) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        *,
+        rules: Iterable[CueRule] | None = None,
+        rules_path: str | Path | None = None,
+        spans_key: str = SPANS_KEY,
+    ) -> None:
         self.nlp = nlp
         self.spans_key = spans_key
+        self.rules_path = rules_path
         self.rules: list[CueRule] = []
-        self._build(default_rules() if rules is None else rules)
+        self._ready = False
+        if rules is not None:
+            self._build(rules)
+
+    def _ensure_ready(self) -> None:
+        if not self._ready:
+            self._build(read_rules(self.rules_path) if self.rules_path else default_rules())
 
     def _build(self, rules: Iterable[CueRule]) -> None:
         self.rules = list(rules)
@@ -48,8 +66,10 @@ class CueDetector:
                 self.matcher.add(rule.category, [list(rule.pattern)])
         for category, texts in phrases.items():
             self.phrase_matcher.add(category, list(self.nlp.tokenizer.pipe(sorted(set(texts)))))
+        self._ready = True
 
     def __call__(self, doc: Doc) -> Doc:
+        self._ensure_ready()
         found: dict[tuple[int, int, int], None] = {}
         for match_id, start, end in self.phrase_matcher(doc):
             found[(match_id, start, end)] = None
@@ -71,6 +91,7 @@ class CueDetector:
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         """Write the rules, so a saved pipeline carries its own word lists."""
+        self._ensure_ready()
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         write_rules(self.rules, path / "rules.jsonl")
@@ -91,5 +112,4 @@ class CueDetector:
 )
 def make_cues(nlp: Language, name: str, rules_path: str | None, spans_key: str) -> CueDetector:
     """spaCy factory for :class:`CueDetector`; ``rules_path`` replaces the shipped lists."""
-    rules = read_rules(rules_path) if rules_path else None
-    return CueDetector(nlp, rules=rules, spans_key=spans_key)
+    return CueDetector(nlp, rules_path=rules_path, spans_key=spans_key)

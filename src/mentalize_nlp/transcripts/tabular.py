@@ -61,15 +61,25 @@ _ALIASES = {
 
 
 def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()) -> list[Session]:
-    """Sessions from a table whose cells are all strings; row numbers in errors are file lines."""
+    """Sessions from a table whose cells are all strings; row numbers in errors are file lines.
+
+    A row that repeats a session's turn number with the same speaker and text (one row per
+    annotator, as in AnnoMI) is the same utterance and is read once.
+    """
     names = _resolve(frame, path, columns)
     sessions: dict[str, Session] = {}
+    seen: set[tuple[str, str, str, str]] = set()
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = index + 2
         session_name = str(record[names["session"]]).strip() if names["session"] else path.stem
         session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path)))
         turn_value = record[names["turn"]].strip() if names["turn"] else ""
+        if turn_value:
+            key = (session_name, turn_value, str(record[names["speaker"]]), str(record[names["text"]]))
+            if key in seen:
+                continue
+            seen.add(key)
         turn: int | str = int(turn_value) if turn_value.lstrip("-").isdigit() else (turn_value or len(session.utterances))
         session.utterances.append(
             Utterance(

@@ -1,0 +1,91 @@
+import subprocess
+import sys
+
+import pytest
+import spacy
+
+from conftest import cues
+from mentalize_nlp.pipeline import build_pipeline
+from mentalize_nlp.pipeline.rules import CueRule, RuleError, default_rules, parse_rules
+
+
+def test_factories_are_found_through_entry_points_without_importing_the_package():
+    code = (
+        "import spacy, sys; nlp = spacy.blank('en');"
+        "[nlp.add_pipe(n) for n in ('mentalize_sentences', 'mentalize_cues', 'mentalize_scope')];"
+        "doc = nlp('maybe she was being a bit selfish');"
+        "print(sorted({s.label_ for s in doc.spans['mentalize_cues']}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "TRAIT" in out.stdout and "HEDGE" in out.stdout
+
+
+def test_components_can_join_a_users_own_pipeline():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    build_pipeline(nlp)
+    assert nlp.pipe_names == ["sentencizer", "mentalize_cues", "mentalize_scope"]
+    problems = nlp.analyze_pipes()["problems"]
+    assert all(not p for p in problems.values())
+
+
+def test_hedge_softens_a_trait_and_i_think_does_not(nlp):
+    assert cues(nlp("maybe she was being a bit selfish"), "TRAIT") == [("selfish", "TRAIT", {"hedged"})]
+    assert cues(nlp("I think he's a narcissist"), "TRAIT") == [("narcissist", "TRAIT", set())]
+
+
+def test_but_ends_the_scope_of_a_hedge(nlp):
+    doc = nlp("maybe I overreacted but he's a selfish idiot")
+    assert {text: states for text, _, states in cues(doc, "TRAIT")} == {"selfish": set(), "idiot": set()}
+
+
+def test_quoted_and_reported_labels_are_marked_and_endorsement_is_seen(nlp):
+    reported = cues(nlp("and she goes 'you're pathetic'"), "TRAIT")
+    assert reported == [("pathetic", "TRAIT", {"reported", "quoted"})]
+    endorsed = cues(nlp("she says I'm pathetic, and she's right, I am"), "TRAIT")
+    assert "endorsed" in endorsed[0][2]
+
+
+def test_negation_and_pseudo_feel(nlp):
+    assert "negated" in cues(nlp("I wouldn't say he's lazy"), "TRAIT")[0][2]
+    assert cues(nlp("I feel like we should leave"), "FEEL")[0][2] == {"pseudo"}
+    assert cues(nlp("I feel hurt"), "FEEL")[0][2] == set()
+
+
+def test_contractions_and_asr_spellings_match_the_same_cue(nlp):
+    for text in ("obviously he doesn't care", "obviously he doesnt care", "obviously he does not care"):
+        assert [c[0] for c in cues(nlp(text), "STANCE")], text
+
+
+def test_unpunctuated_speech_is_split_so_a_hedge_does_not_spread(nlp):
+    doc = nlp("i was so angry shes just a selfish cow she never listens to anyone i wonder if she was stressed though")
+    assert len(list(doc.sents)) >= 2
+    assert cues(doc, "TRAIT")[0][2] == set()
+    assert "hedged" in cues(doc, "EMOTION")[-1][2]
+
+
+def test_cue_rules_reject_unknown_keys_and_categories():
+    with pytest.raises(RuleError, match="unknown key"):
+        CueRule.from_dict({"category": "TRAIT", "phrases": ["x"], "colour": "red"})
+    with pytest.raises(RuleError, match="not one of"):
+        list(parse_rules(['{"category": "TRAITS", "phrases": ["x"]}'], "mine.jsonl"))
+    with pytest.raises(RuleError, match="mine.jsonl, line 1"):
+        list(parse_rules(["{not json"], "mine.jsonl"))
+
+
+def test_shipped_lists_cover_british_and_adolescent_feelings():
+    phrases = {p for r in default_rules() if r.category == "EMOTION" for p in r.phrases}
+    assert {"gutted", "wound up", "bricking it", "shook", "pressed", "numb"} <= phrases
+    bodily = {p for r in default_rules() if r.category == "BODILY" for p in r.phrases}
+    assert {"knackered", "tired", "exhausted"} <= bodily
+
+
+def test_user_rules_replace_the_lists_and_survive_to_disk(tmp_path):
+    rules = tmp_path / "rules.jsonl"
+    rules.write_text('{"category": "TRAIT", "phrases": ["gremlin"]}\n', encoding="utf-8")
+    nlp = build_pipeline(rules_path=str(rules))
+    assert cues(nlp("he's a gremlin, a selfish one"), "TRAIT") == [("gremlin", "TRAIT", set())]
+    nlp.to_disk(tmp_path / "pipe")
+    rules.unlink()
+    doc = spacy.load(tmp_path / "pipe")("what a selfish gremlin")
+    assert [c.text for c in doc.spans["mentalize_cues"]] == ["gremlin"]

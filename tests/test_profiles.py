@@ -1,0 +1,45 @@
+import math
+
+import pandas as pd
+
+from mentalize_nlp.profiles import profile
+
+
+def frame(rows):
+    return pd.DataFrame(
+        rows,
+        columns=["session", "turn", "speaker", "role", "certainty_labelling", "feeling_naming", "perspective_taking",
+                 "evidence_certainty_labelling", "evidence_feeling_naming", "evidence_perspective_taking"],
+    )
+
+
+def test_counts_rates_and_balance_per_session_and_speaker():
+    utterances = frame([
+        ("s1", 0, "T", "therapist", 0, 1, 1, "", "hurt", "wonder"),
+        ("s1", 1, "C", "client", 1, 0, 0, "selfish", "", ""),
+        ("s1", 2, "T", "therapist", 0, 0, 0, "", "", ""),
+        ("s1", 3, "C", "client", 1, 1, 0, "idiot", "angry", ""),
+        ("s1", 4, "C", "client", 0, 0, 0, "", "", ""),
+        ("s1", 5, "C", "client", 1, 0, 0, "selfish", "", ""),
+    ])
+    table = profile(utterances).set_index("speaker")
+    assert table.loc["C", "utterances"] == 4
+    assert table.loc["C", "certainty_labelling_count"] == 3
+    assert table.loc["C", "certainty_labelling_per_100"] == 75.0
+    assert table.loc["C", "mentalizing_balance"] == -0.5  # (1 - 3) / (1 + 3)
+    assert table.loc["T", "mentalizing_balance"] == 1.0
+    assert table.loc["C", "certainty_labelling_turns"] == "1;3;5"
+    assert table.loc["C", "certainty_labelling_evidence"].startswith("selfish (2)")
+
+
+def test_balance_is_empty_when_nothing_is_tagged_and_sessions_stay_apart():
+    utterances = frame([("a", 0, "T", "therapist", 0, 0, 0, "", "", ""), ("b", 0, "T", "therapist", 1, 0, 0, "x", "", "")])
+    table = profile(utterances)
+    assert list(table["session"]) == ["a", "b"]
+    assert math.isnan(table.loc[0, "mentalizing_balance"])
+    assert table.loc[1, "mentalizing_balance"] == -1.0
+
+
+def test_empty_input_gives_the_contract_columns():
+    table = profile(pd.DataFrame())
+    assert {"session", "speaker", "role", "utterances", "mentalizing_balance", "feeling_naming_per_100"} <= set(table.columns)

@@ -1,0 +1,93 @@
+import codecs
+
+import pytest
+
+from conftest import SAMPLES
+from mentalize_nlp import TranscriptError
+from mentalize_nlp.transcripts import Columns, RoleMap, infer_role, read_transcript, speech_text
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_txt_prefix_styles_timestamps_and_continuation_lines(tmp_path):
+    path = write(
+        tmp_path / "s1.txt",
+        "T: How was the week?\n"
+        "Client: Awful. She just\n"
+        "ignored me all weekend.\n"
+        "\n"
+        "[00:01:02] DR SMITH: What was that like?\n"
+        "00:01:09 C: Lonely, I guess.\n"
+        "Dr. Jones: Mm.\n",
+    )
+    (session,) = read_transcript(path)
+    assert session.name == "s1"
+    assert [u.speaker for u in session.utterances] == ["T", "Client", "DR SMITH", "C", "Dr. Jones"]
+    assert session.utterances[1].text == "Awful. She just ignored me all weekend."
+    assert session.utterances[2].start == "00:01:02"
+    assert [u.role for u in session.utterances] == ["therapist", "client", "therapist", "client", "therapist"]
+    assert [u.turn for u in session.utterances] == [0, 1, 2, 3, 4]
+
+
+def test_txt_without_speakers_names_the_file_line_and_fix(tmp_path):
+    path = write(tmp_path / "notes.txt", "just some notes\nabout the session\n")
+    with pytest.raises(TranscriptError) as err:
+        read_transcript(path)
+    assert "notes.txt, line 1" in str(err.value) and "'SPEAKER: text'" in str(err.value)
+
+
+def test_csv_keeps_none_and_na_as_words_and_reads_optional_columns(tmp_path):
+    path = write(tmp_path / "s.csv", "session,turn,speaker,text\nA,5,T,None\nA,6,C,NA\nB,0,C,\"yes, \"\"fine\"\"\"\n")
+    sessions = read_transcript(path)
+    assert [s.name for s in sessions] == ["A", "B"]
+    assert [u.text for u in sessions[0].utterances] == ["None", "NA"]
+    assert [u.turn for u in sessions[0].utterances] == [5, 6]
+    assert sessions[1].utterances[0].text == 'yes, "fine"'
+
+
+def test_csv_missing_column_suggests_the_option(tmp_path):
+    path = write(tmp_path / "s.csv", "speaker,utterance\nT,hello\n")
+    with pytest.raises(TranscriptError, match="Pass --text-column utterance"):
+        read_transcript(path)
+    (session,) = read_transcript(path, columns=Columns(text="utterance"))
+    assert session.utterances[0].text == "hello"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_encodings_and_crlf(tmp_path, encoding):
+    path = write(tmp_path / "e.txt", "T: How’s that for you?\r\nC: I felt – honestly – gutted. Café\r\n", encoding)
+    (session,) = read_transcript(path)
+    assert session.utterances[1].text == "I felt – honestly – gutted. Café"
+
+
+def test_binary_and_empty_files_are_refused_clearly(tmp_path):
+    with pytest.raises(TranscriptError, match="binary"):
+        read_transcript(write(tmp_path / "b.txt", "T: hi\x00\x01\x02", "latin-1"))
+    with pytest.raises(TranscriptError, match="empty"):
+        read_transcript(write(tmp_path / "e.csv", "  \n"))
+
+
+def test_role_inference_and_overrides():
+    assert [infer_role(s) for s in ("T", "Th", "Therapist", "Dr Smith", "counsellor 2")] == ["therapist"] * 5
+    assert [infer_role(s) for s in ("C", "Cl", "Client", "Patient", "P", "Pt")] == ["client"] * 6
+    assert infer_role("Maria") == "other"
+    roles = RoleMap(therapists=["Anna"], clients=["Maria"])
+    assert roles.role("anna") == "therapist" and roles.role("Maria") == "client"
+    assert roles.role("X", given="client") == "client"
+
+
+def test_speech_text_drops_transcriber_notes_but_keeps_spoken_asides():
+    assert speech_text("I just [inaudible] left (laughs)") == "I just left"
+    assert speech_text("He said (and I mean it) that") == "He said (and I mean it) that"
+
+
+def test_bundled_samples_read(tmp_path):
+    files = sorted(SAMPLES.iterdir())
+    assert {f.suffix for f in files} >= {".txt", ".csv"}
+    for file in files:
+        (session,) = read_transcript(file)
+        assert len(session) >= 40
+        assert {u.role for u in session.utterances} == {"therapist", "client"}
