@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 READERS = {".txt": read_txt, ".csv": read_csv, ".tsv": read_csv}
+"""Reader per file extension; each is ``reader(path, *, columns, max_bytes) -> list[Session]``."""
 SUFFIXES: tuple[str, ...] = tuple(READERS)
 
 
@@ -60,7 +61,7 @@ def read_transcript(
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise TranscriptError(path, f"unknown transcript type {path.suffix!r}; expected one of {', '.join(SUFFIXES)}.")
-    sessions = reader(path, columns=columns, max_bytes=max_bytes) if reader is read_csv else reader(path, max_bytes=max_bytes)
+    sessions = reader(path, columns=columns, max_bytes=max_bytes)
     roles = roles or RoleMap()
     for session in sessions:
         for utterance in session.utterances:

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import TranscriptError
 from .decode import MAX_BYTES, read_text
 from .session import Session, Utterance
+from .tabular import Columns
 
 _TIME = r"\[?\(?(?P<{name}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)\)?\]?"
 _SPEAKER = r"(?P<speaker>[A-Z][\w.'’-]*(?:[ ][A-Z0-9][\w.'’-]*){0,3}|[a-z][\w.'-]{0,14}|[A-Z0-9][\w.'’-]*(?:[ ][\w.'’-]+){0,2})"
@@ -34,7 +35,7 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")
 
 
-def read_txt(path: Path, *, max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
     """Read a speaker-prefixed text transcript into one session named after the file."""
     text = read_text(path, max_bytes)
     utterances: list[Utterance] = []
