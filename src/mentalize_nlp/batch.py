@@ -19,7 +19,7 @@ from .errors import MentalizeError, OutputError, TranscriptError
 from .output import atomic_path
 from .profiles import profile
 from .tagging import Tagger
-from .transcripts import Columns, RoleMap, find_inputs, read_transcript
+from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
 from .transcripts.decode import MAX_BYTES
 
 OUTPUTS = ("utterances.csv", "profiles.csv", "errors.csv")
@@ -68,6 +68,7 @@ def score_inputs(
     max_bytes: int = MAX_BYTES,
     force: bool = False,
     on_file: Callable[[Path], None] | None = None,
+    chunk_size: int = 4000,
 ) -> BatchResult:
     """Score transcript files and folders into ``out`` (``utterances.csv``, ``profiles.csv``, ``errors.csv``).
 
@@ -80,6 +81,8 @@ def score_inputs(
         max_bytes: Largest input file read.
         force: Overwrite outputs already in ``out``.
         on_file: Called after each input file, for progress display.
+        chunk_size: Utterances gathered from consecutive files before they are tagged
+            together; bounds memory while amortising the per-call cost.
     """
     out = Path(out)
     check_output_dir(out, force)
@@ -87,29 +90,29 @@ def score_inputs(
     result = BatchResult(out=out)
     profiles: list[pd.DataFrame] = []
     with atomic_path(out / "utterances.csv") as utterances_tmp:
-        header = True
         with open(utterances_tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(",".join(_utterance_columns(tagger)) + "\n")
+            pending: list[tuple[Path, list[Session]]] = []
+
+            def flush() -> None:
+                for frame in _tag_chunk(pending, tagger, result):
+                    frame.to_csv(handle, header=False, index=False)
+                    profiles.append(profile(frame))
+                    result.sessions += frame["session"].nunique()
+                    result.utterances += len(frame)
+                pending.clear()
+
             for path in find_inputs(inputs):
                 result.files += 1
                 try:
-                    sessions = read_transcript(path, columns=columns, roles=roles, max_bytes=max_bytes)
-                    frames = [tagger.tag_session(s) for s in sessions]
+                    pending.append((path, read_transcript(path, columns=columns, roles=roles, max_bytes=max_bytes)))
                 except TranscriptError as exc:
                     result.failures.append(Failure(exc.path, exc.line, exc.reason))
-                    frames = []
-                except (MentalizeError, OSError, ValueError, UnicodeError) as exc:
-                    result.failures.append(Failure(str(path), None, f"{type(exc).__name__}: {exc}"))
-                    frames = []
-                for frame in frames:
-                    frame.to_csv(handle, header=header, index=False)
-                    header = False
-                    profiles.append(profile(frame))
-                    result.sessions += 1
-                    result.utterances += len(frame)
+                if sum(len(s) for _, sessions in pending for s in sessions) >= chunk_size:
+                    flush()
                 if on_file is not None:
                     on_file(path)
-            if header:
-                handle.write(",".join(_utterance_columns(tagger)) + "\n")
+            flush()
         with atomic_path(out / "profiles.csv") as tmp:
             table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame())
             table.to_csv(tmp, index=False)
@@ -120,6 +123,24 @@ def score_inputs(
                 for failure in result.failures:
                     writer.writerow([failure.path, "" if failure.line is None else failure.line, failure.message])
     return result
+
+
+def _tag_chunk(pending: list[tuple[Path, list[Session]]], tagger: Tagger, result: BatchResult) -> list[pd.DataFrame]:
+    """Tag the sessions of several files in one pass; if that fails, file by file, so only the culprit is lost."""
+    if not pending:
+        return []
+    if len(pending) > 1:
+        try:
+            return [tagger.tag_sessions([s for _, sessions in pending for s in sessions])[_utterance_columns(tagger)]]
+        except (MentalizeError, ValueError, UnicodeError):
+            pass  # retried file by file below, to name the file at fault
+    frames = []
+    for path, sessions in pending:
+        try:
+            frames.append(tagger.tag_sessions(sessions)[_utterance_columns(tagger)])
+        except (MentalizeError, ValueError, UnicodeError) as exc:
+            result.failures.append(Failure(str(path), None, f"could not be tagged ({type(exc).__name__}: {exc})."))
+    return frames
 
 
 def _utterance_columns(tagger: Tagger) -> list[str]:

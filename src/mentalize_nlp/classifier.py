@@ -75,6 +75,7 @@ class Classifier:
 
     estimator: Pipeline
     metadata: dict[str, Any] = field(default_factory=dict)
+    _vocab: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -94,9 +95,10 @@ class Classifier:
 
     def word_contributions(self, X: pd.DataFrame, rows: np.ndarray, label_index: int, k: int = 3) -> list[list[str]]:
         """For each row, up to ``k`` word n-grams of its text that pushed ``label`` up the most."""
-        features = self.estimator.named_steps["features"]
-        words = features.named_transformers_["words"]
-        vocab = words.get_feature_names_out()
+        words = self.estimator.named_steps["features"].named_transformers_["words"]
+        if self._vocab is None:
+            self._vocab = words.get_feature_names_out()
+        vocab = self._vocab
         coef = self.estimator.named_steps["model"].estimators_[label_index].coef_.ravel()[: len(vocab)]
         matrix = words.transform(X["text"].iloc[rows]).tocsr()
         out = []

@@ -22,20 +22,23 @@ def _top_words(series: pd.Series, k: int = 5) -> str:
     return ", ".join(f"{w} ({n})" if n > 1 else w for w, n in counts.most_common(k))
 
 
+def _text_column(values: pd.Series, index: pd.Index) -> pd.Series:
+    return values.reindex(index).astype(object).fillna("")
+
+
 def balance(positive: pd.Series | float, negative: pd.Series | float) -> pd.Series | float:
     """The mentalizing balance from mentalizing and certainty-laden counts (NaN when both are 0)."""
     total = positive + negative
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (positive - negative) / np.where(total == 0, np.nan, total) if isinstance(total, pd.Series) else (
-            (positive - negative) / total if total else float("nan")
-        )
+    if isinstance(total, pd.Series):
+        return (positive - negative) / total.where(total != 0)
+    return (positive - negative) / total if total else float("nan")
 
 
 def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.DataFrame:
     """Counts, rates per 100 utterances and the mentalizing balance per session and speaker.
 
-    Also, per label, the turns that drive each count (``<label>_turns``) and the most
-    frequent evidence words (``<label>_evidence``).
+    Also, per label, the turns that drive each count (``<label>_turns``, ``;``-separated)
+    and the most frequent evidence words (``<label>_evidence``).
     """
     keys = ["session", "speaker"]
     columns = ["session", "speaker", "role", "utterances"]
@@ -44,21 +47,16 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     columns += ["mentalizing_balance", *(f"{l}_turns" for l in labels), *(f"{l}_evidence" for l in labels)]
     if utterances.empty:
         return pd.DataFrame(columns=columns)
-    rows = []
-    for (session, speaker), group in utterances.groupby(keys, sort=False):
-        n = len(group)
-        row = {"session": session, "speaker": speaker, "role": group["role"].mode().iat[0], "utterances": n}
-        for label in labels:
-            count = int(group[label].sum())
-            row[f"{label}_count"] = count
-            row[f"{label}_per_100"] = round(100.0 * count / n, 2)
-        mentalizing = row.get("perspective_taking_count", 0) + row.get("feeling_naming_count", 0)
-        value = balance(mentalizing, row.get("certainty_labelling_count", 0))
-        row["mentalizing_balance"] = round(value, 3) if value == value else np.nan
-        for label in labels:
-            hits = group[group[label] == 1]
-            row[f"{label}_turns"] = ";".join(str(t) for t in hits["turn"])
-            evidence_col = f"evidence_{label}"
-            row[f"{label}_evidence"] = _top_words(hits[evidence_col]) if evidence_col in hits else ""
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+    groups = utterances.groupby(keys, sort=False)
+    table = groups.agg(role=("role", lambda s: s.mode().iat[0]), utterances=("role", "size"))
+    for label in labels:
+        table[f"{label}_count"] = groups[label].sum().astype(int)
+        table[f"{label}_per_100"] = (100.0 * table[f"{label}_count"] / table["utterances"]).round(2)
+    mentalizing = table.get("perspective_taking_count", 0) + table.get("feeling_naming_count", 0)
+    table["mentalizing_balance"] = balance(mentalizing, table.get("certainty_labelling_count", 0)).round(3)
+    for label in labels:
+        hits = utterances[utterances[label] == 1].groupby(keys, sort=False)
+        table[f"{label}_turns"] = _text_column(hits["turn"].agg(lambda s: ";".join(map(str, s))), table.index)
+        evidence = f"evidence_{label}"
+        table[f"{label}_evidence"] = _text_column(hits[evidence].agg(_top_words), table.index) if evidence in utterances else ""
+    return table.reset_index()[columns]

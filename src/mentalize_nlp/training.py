@@ -16,7 +16,7 @@ from spacy.language import Language
 from .classifier import Classifier, build_estimator, library_versions, save, tune_thresholds
 from .corpus import corpus_hash, read_corpus
 from .evaluation import scores_dict
-from .features import cue_features, doc_text
+from .features import feature_frame
 from .labels import LABELS
 from .pipeline import build_pipeline, default_rules
 from .transcripts import speech_text
@@ -26,8 +26,7 @@ log = logging.getLogger(__name__)
 
 def featurise(texts: list[str], nlp: Language) -> pd.DataFrame:
     """The classifier's input frame (``text``, ``cues``) for raw utterance texts."""
-    docs = list(nlp.pipe((speech_text(t) for t in texts), batch_size=512))
-    return pd.DataFrame({"text": [doc_text(d) for d in docs], "cues": [cue_features(d) for d in docs]})
+    return feature_frame(nlp.pipe((speech_text(t) for t in texts), batch_size=512))
 
 
 def rules_hash() -> str:

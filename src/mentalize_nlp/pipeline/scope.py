@@ -15,11 +15,18 @@ terminator ("but", "though"):
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .cues import SPANS_KEY
 from .extensions import register_extensions
+
+def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """``(start, end)`` token offsets of each sentence; the whole doc when none are set."""
+    return [(sent.start, sent.end) for sent in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(doc))]
+
 
 MODIFIERS = frozenset({"HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE"})
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
@@ -44,39 +51,36 @@ class ScopeResolver:
         cues = list(doc.spans.get(self.spans_key, []))
         if not cues:
             return doc
+        starts = [start for start, _ in sentence_bounds(doc)]
+        sentence = [bisect_right(starts, c.start) - 1 for c in cues]
         quoted = self._quoted_tokens(doc)
-        modifiers = [c for c in cues if c.label_ in MODIFIERS]
-        terminators = [c.start for c in modifiers if c.label_ == "TERMINATOR"]
-        endorsements = [c.start for c in modifiers if c.label_ == "ENDORSE"]
-        for cue in cues:
+        modifiers = [(c, s) for c, s in zip(cues, sentence) if c.label_ in MODIFIERS]
+        terminators = [c.start for c, _ in modifiers if c.label_ == "TERMINATOR"]
+        endorsements = [c.start for c, _ in modifiers if c.label_ == "ENDORSE"]
+        for cue, sent in zip(cues, sentence):
             if cue.label_ in MODIFIERS:
                 continue
-            sent_start = cue.sent.start if doc.has_annotation("SENT_START") else 0
+            in_sentence = [m for m, s in modifiers if s == sent]
             open_scopes = [
-                m for m in modifiers
-                if sent_start <= m.start and m.end <= cue.start
-                and not any(m.end <= t <= cue.start for t in terminators)
+                m for m in in_sentence
+                if m.end <= cue.start and not any(m.end <= t <= cue.start for t in terminators)
             ]
             labels = {m.label_ for m in open_scopes}
-            cue._.hedged = "HEDGE" in labels or self._trailing_hedge(cue, modifiers, terminators)
+            cue._.hedged = "HEDGE" in labels or any(
+                m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
+                and not any(cue.end <= t < m.start for t in terminators)
+                for m in in_sentence
+            )
             cue._.negated = any(
                 m.label_ == "NEGATION" and cue.start - m.end < self.negation_window for m in open_scopes
             )
             cue._.reported = "REPORTED" in labels and cue.label_ not in {"FEELING_QUESTION", "PERSPECTIVE"}
             cue._.quoted = bool(quoted) and all(i in quoted for i in range(cue.start, cue.end))
             cue._.pseudo = cue.label_ == "FEEL" and any(
-                m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m in modifiers
+                m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m, _ in modifiers
             )
             cue._.endorsed = (cue._.reported or cue._.quoted) and any(e >= cue.end for e in endorsements)
         return doc
-
-    def _trailing_hedge(self, cue: Span, modifiers: list[Span], terminators: list[int]) -> bool:
-        return any(
-            m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
-            and not any(cue.end <= t < m.start for t in terminators)
-            and (m.sent.start == cue.sent.start if m.doc.has_annotation("SENT_START") else True)
-            for m in modifiers
-        )
 
     @staticmethod
     def _quoted_tokens(doc: Doc) -> set[int]:

@@ -8,6 +8,11 @@ and, inside long unpunctuated runs, before a discourse marker or a fresh subject
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
+from spacy.attrs import IS_PUNCT, LOWER, SENT_START
+from spacy.strings import get_string_id
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -27,34 +32,58 @@ _NO_BREAK_AFTER = frozenset(
 
 
 class SentenceSplitter:
-    """Set ``Token.is_sent_start`` from punctuation, and from clause starts in unpunctuated runs."""
+    """Set ``Token.is_sent_start`` from punctuation, and from clause starts in unpunctuated runs.
+
+    Works on the token hash array (``Doc.to_array``), never creating ``Token`` objects,
+    because it runs on every utterance.
+    """
 
     def __init__(self, *, min_run: int = 8) -> None:
         self.min_run = min_run
 
     def __call__(self, doc: Doc) -> Doc:
-        run = 0
-        for i, token in enumerate(doc):
-            if i == 0:
-                token.is_sent_start = True
-                run = 1
-                continue
-            prev = doc[i - 1]
-            start = prev.text in _PUNCT_END or (prev.is_punct and prev.text[-1:] in ".!?")
+        if not len(doc):
+            return doc
+        table = doc.to_array([LOWER, IS_PUNCT])
+        lowers = table[:, 0].tolist()
+        punct = table[:, 1].astype(bool).tolist()
+        starts = [0]
+        run = 1
+        for i in range(1, len(lowers)):
+            start = lowers[i - 1] in _END_IDS
             if not start and run >= self.min_run:
-                start = self._clause_start(doc, i)
-            token.is_sent_start = start
-            run = 1 if start else run + (0 if token.is_punct else 1)
+                start = _clause_start(lowers, punct, i)
+            if start:
+                starts.append(i)
+                run = 1
+            elif not punct[i]:
+                run += 1
+        flags = np.full((len(lowers), 1), -1, dtype=np.int64)
+        flags[starts, 0] = 1
+        doc.from_array([SENT_START], flags.astype(np.uint64))
         return doc
 
-    @staticmethod
-    def _clause_start(doc: Doc, i: int) -> bool:
-        word = doc[i].lower_
-        nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
-        prev = doc[i - 1].lower_
-        if word in _MARKERS and nxt in _SUBJECTS and prev not in _NO_BREAK_AFTER:
-            return True
-        return word in {"i", "she", "he", "they", "we"} and nxt not in {"and", "or"} and prev not in _NO_BREAK_AFTER and not doc[i - 1].is_punct
+
+def _ids(words: Iterable[str]) -> frozenset[int]:
+    return frozenset(get_string_id(w) for w in words)
+
+
+_END_IDS = _ids({*_PUNCT_END, '."', ".'", '?"', '!"', ".”", "?”", "!”", "....", "!!!", "???"})
+_MARKER_IDS = _ids(_MARKERS)
+_SUBJECT_IDS = _ids(_SUBJECTS)
+_NO_BREAK_IDS = _ids(_NO_BREAK_AFTER)
+_PRONOUN_IDS = _ids({"i", "she", "he", "they", "we"})
+_CONJ_IDS = _ids({"and", "or"})
+
+
+def _clause_start(lowers: list[int], punct: list[bool], i: int) -> bool:
+    word, prev = lowers[i], lowers[i - 1]
+    nxt = lowers[i + 1] if i + 1 < len(lowers) else 0
+    if prev in _NO_BREAK_IDS:
+        return False
+    if word in _MARKER_IDS and nxt in _SUBJECT_IDS:
+        return True
+    return word in _PRONOUN_IDS and nxt not in _CONJ_IDS and not punct[i - 1]
 
 
 @Language.factory(
