@@ -1,28 +1,34 @@
 """Scoring many transcripts into one output folder, without losing anything to a bad file.
 
-Each input is read and tagged on its own; a file that fails is recorded in
-``errors.csv`` and the rest go on. Utterance rows are streamed to a temporary file, so
-memory stays flat however many sessions there are, and every output appears only once it
-is complete.
+Each input is read on its own; a file that fails is recorded in ``errors.csv`` and the
+rest go on. Sessions are tagged in chunks, in this process, in ``jobs`` worker processes,
+or on a Dask cluster, and written in input order as each chunk comes back, so memory
+stays flat however many sessions there are. Every output file appears only once it is
+complete.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .errors import MentalizeError, OutputError, TranscriptError
 from .output import atomic_path
 from .profiles import profile
-from .tagging import Tagger
+from .tagging import Tagger, load
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
 from .transcripts.decode import MAX_BYTES
 
-OUTPUTS = ("utterances.csv", "profiles.csv", "errors.csv")
+FORMATS = ("csv", "parquet", "jsonl")
+ENGINES = ("local", "dask")
 
 
 @dataclass
@@ -49,103 +55,240 @@ class BatchResult:
         return not self.failures
 
 
-def check_output_dir(out: Path, force: bool) -> None:
+def output_names(fmt: str = "csv") -> tuple[str, str, str]:
+    """The utterance, profile and error file names for an output format (errors are always CSV)."""
+    return f"utterances.{fmt}", f"profiles.{fmt}", "errors.csv"
+
+
+def check_output_dir(out: Path, force: bool, fmt: str = "csv") -> None:
     """Refuse to mix new results with old ones unless ``force`` is given."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder; choose another --out.")
-    existing = [name for name in OUTPUTS if (out / name).exists()]
+    existing = [name for name in output_names(fmt) if (out / name).exists()]
     if existing and not force:
         raise OutputError(f"{out} already holds {', '.join(existing)}; pass --force to overwrite, or choose another --out.")
+
+
+class _TableWriter:
+    """Append frames to one CSV, JSON Lines or Parquet file, streaming."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self._handle: Any = None
+        self._parquet: Any = None
+        self._schema: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame.astype({c: str for c in ("turn", "start", "end") if c in frame}), preserve_index=False)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self.path, self._schema)
+            self._parquet.write_table(table.cast(self._schema))
+            return
+        if self._handle is None:
+            self._handle = open(self.path, "w", encoding="utf-8", newline="")
+            if self.fmt == "csv":
+                frame.iloc[:0].to_csv(self._handle, index=False)
+        if self.fmt == "csv":
+            frame.to_csv(self._handle, header=False, index=False)
+        else:
+            frame.to_json(self._handle, orient="records", lines=True, force_ascii=False)
+
+    def close(self, empty: pd.DataFrame) -> None:
+        if self._handle is None and self._parquet is None:
+            self.write(empty)
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def _utterance_columns(labels: tuple[str, ...]) -> list[str]:
+    return [
+        "session", "turn", "speaker", "role", "text", "start", "end",
+        *labels, *(f"p_{l}" for l in labels), "evidence", *(f"evidence_{l}" for l in labels),
+    ]
+
+
+Chunk = list[tuple[str, list[Session]]]
+"""Consecutive sessions with the path of the file each came from, tagged together."""
+
+
+def tag_chunk(chunk: Chunk, tagger: Tagger) -> tuple[list[pd.DataFrame], list[Failure]]:
+    """Tag a chunk in one pass; if that fails, file by file, so only the culprit is lost."""
+    columns = _utterance_columns(tagger.labels)
+    if len(chunk) > 1:
+        try:
+            return [tagger.tag_sessions([s for _, sessions in chunk for s in sessions])[columns]], []
+        except (MentalizeError, ValueError, UnicodeError):
+            pass  # retried file by file below, to name the file at fault
+    frames, failures = [], []
+    for path, sessions in chunk:
+        try:
+            frames.append(tagger.tag_sessions(sessions)[columns])
+        except (MentalizeError, ValueError, UnicodeError) as exc:
+            failures.append(Failure(path, None, f"could not be tagged ({type(exc).__name__}: {exc})."))
+    return frames, failures
+
+
+_WORKER: dict[str | None, Tagger] = {}
+
+
+def _worker_tag(model: str | None, chunk: Chunk) -> tuple[list[pd.DataFrame], list[Failure]]:
+    """Tag a chunk in a worker process, loading the tagger once per process and model."""
+    if model not in _WORKER:
+        _WORKER[model] = load(model)
+    return tag_chunk(chunk, _WORKER[model])
+
+
+def _chunks(
+    paths: Iterable[Path], result: BatchResult, read: Callable[[Path], list[Session]], size: int,
+    on_file: Callable[[Path], None] | None,
+) -> Iterator[Chunk]:
+    chunk: Chunk = []
+    count = 0
+    for path in paths:
+        result.files += 1
+        try:
+            sessions = read(path)
+        except TranscriptError as exc:
+            result.failures.append(Failure(exc.path, exc.line, exc.reason))
+        else:
+            for session in sessions:  # a table may hold many sessions: they may go to different chunks
+                chunk.append((str(path), [session]))
+                count += len(session)
+                if count >= size:
+                    yield chunk
+                    chunk, count = [], 0
+        if on_file is not None:
+            on_file(path)
+    if chunk:
+        yield chunk
 
 
 def score_inputs(
     inputs: Iterable[str | Path],
     out: str | Path,
-    tagger: Tagger,
+    tagger: Tagger | None = None,
     *,
+    model: str | None = None,
     columns: Columns = Columns(),
     roles: RoleMap | None = None,
     max_bytes: int = MAX_BYTES,
     force: bool = False,
+    fmt: str = "csv",
+    jobs: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
     on_file: Callable[[Path], None] | None = None,
-    chunk_size: int = 4000,
 ) -> BatchResult:
-    """Score transcript files and folders into ``out`` (``utterances.csv``, ``profiles.csv``, ``errors.csv``).
+    """Score transcript files and folders into ``out``: utterances, profiles and ``errors.csv``.
 
     Args:
         inputs: Files or folders (read recursively).
         out: The output folder, created if missing.
-        tagger: A loaded :class:`~mentalize_nlp.tagging.Tagger`.
+        tagger: A loaded tagger for in-process scoring; loaded from ``model`` when omitted.
+        model: Model folder (the shipped model when ``None``); what workers load.
         columns: Column mapping for tabular inputs.
         roles: Role overrides.
         max_bytes: Largest input file read.
         force: Overwrite outputs already in ``out``.
-        on_file: Called after each input file, for progress display.
+        fmt: ``csv``, ``parquet`` or ``jsonl`` for the utterance and profile tables.
+        jobs: Worker processes (``local`` engine); 1 scores in this process.
+        engine: ``local``, or ``dask`` to score on the cluster at ``scheduler``.
+        scheduler: Address of a running Dask scheduler (``dask`` engine).
         chunk_size: Utterances gathered from consecutive files before they are tagged
-            together; bounds memory while amortising the per-call cost.
+            together: bounds memory while amortising the per-call cost.
+        on_file: Called after each input file is read, for progress display.
     """
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if engine not in ENGINES:
+        raise OutputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     out = Path(out)
-    check_output_dir(out, force)
+    check_output_dir(out, force, fmt)
     out.mkdir(parents=True, exist_ok=True)
     result = BatchResult(out=out)
-    profiles: list[pd.DataFrame] = []
-    with atomic_path(out / "utterances.csv") as utterances_tmp:
-        with open(utterances_tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(",".join(_utterance_columns(tagger)) + "\n")
-            pending: list[tuple[Path, list[Session]]] = []
+    parallel = engine == "dask" or jobs > 1
+    chunk_size = chunk_size or (500 if parallel else 4000)
 
-            def flush() -> None:
-                for frame in _tag_chunk(pending, tagger, result):
-                    frame.to_csv(handle, header=False, index=False)
-                    profiles.append(profile(frame))
+    def read(path: Path) -> list[Session]:
+        return read_transcript(path, columns=columns, roles=roles, max_bytes=max_bytes)
+
+    chunks = _chunks(find_inputs(inputs), result, read, chunk_size, on_file)
+    if not parallel:
+        local = tagger or load(model)
+        labels = local.labels
+        tagged: Iterator[tuple[list[pd.DataFrame], list[Failure]]] = (tag_chunk(c, local) for c in chunks)
+        results = _write(out, fmt, labels, tagged, result)
+    else:
+        from .classifier import load as load_classifier
+
+        labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
+        if engine == "dask":
+            results = _run_dask(scheduler, model, chunks, out, fmt, labels, result)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                results = _write(out, fmt, labels, _in_order(pool.submit, model, chunks, 2 * jobs), result)
+    return results
+
+
+def _in_order(submit: Callable[..., Future], model: str | None, chunks: Iterator[Chunk], window: int):
+    """Submit chunks keeping at most ``window`` in flight, and yield their results in input order."""
+    pending: deque[Future] = deque()
+    for chunk in chunks:
+        pending.append(submit(_worker_tag, model, chunk))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _run_dask(scheduler: str | None, model: str | None, chunks: Iterator[Chunk], out: Path, fmt: str,
+              labels: tuple[str, ...], result: BatchResult) -> BatchResult:
+    if not scheduler:
+        raise OutputError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise OutputError("--engine dask needs the Dask extra: pip install 'mentalize-nlp[dask]'.") from exc
+    with Client(scheduler) as client:
+        workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        submit = partial(client.submit, pure=False)
+        return _write(out, fmt, labels, _in_order(submit, model, chunks, 2 * workers), result)
+
+
+def _write(out: Path, fmt: str, labels: tuple[str, ...], tagged: Iterable[tuple[list[pd.DataFrame], list[Failure]]],
+           result: BatchResult) -> BatchResult:
+    utterances_name, profiles_name, errors_name = output_names(fmt)
+    empty = pd.DataFrame(columns=_utterance_columns(labels))
+    profiles: list[pd.DataFrame] = []
+    with atomic_path(out / utterances_name) as utterances_tmp:
+        writer = _TableWriter(utterances_tmp, fmt)
+        try:
+            for frames, failures in tagged:
+                result.failures.extend(failures)
+                for frame in frames:
+                    writer.write(frame)
+                    profiles.append(profile(frame, labels))
                     result.sessions += frame["session"].nunique()
                     result.utterances += len(frame)
-                pending.clear()
-
-            for path in find_inputs(inputs):
-                result.files += 1
-                try:
-                    pending.append((path, read_transcript(path, columns=columns, roles=roles, max_bytes=max_bytes)))
-                except TranscriptError as exc:
-                    result.failures.append(Failure(exc.path, exc.line, exc.reason))
-                if sum(len(s) for _, sessions in pending for s in sessions) >= chunk_size:
-                    flush()
-                if on_file is not None:
-                    on_file(path)
-            flush()
-        with atomic_path(out / "profiles.csv") as tmp:
-            table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame())
-            table.to_csv(tmp, index=False)
-        with atomic_path(out / "errors.csv") as tmp:
+        finally:
+            writer.close(empty)
+        with atomic_path(out / profiles_name) as tmp:
+            table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame(), labels)
+            profile_writer = _TableWriter(tmp, fmt)
+            profile_writer.write(table)
+            profile_writer.close(table)
+        with atomic_path(out / errors_name) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["file", "line", "error"])
+                rows = csv.writer(handle)
+                rows.writerow(["file", "line", "error"])
                 for failure in result.failures:
-                    writer.writerow([failure.path, "" if failure.line is None else failure.line, failure.message])
+                    rows.writerow([failure.path, "" if failure.line is None else failure.line, failure.message])
     return result
-
-
-def _tag_chunk(pending: list[tuple[Path, list[Session]]], tagger: Tagger, result: BatchResult) -> list[pd.DataFrame]:
-    """Tag the sessions of several files in one pass; if that fails, file by file, so only the culprit is lost."""
-    if not pending:
-        return []
-    if len(pending) > 1:
-        try:
-            return [tagger.tag_sessions([s for _, sessions in pending for s in sessions])[_utterance_columns(tagger)]]
-        except (MentalizeError, ValueError, UnicodeError):
-            pass  # retried file by file below, to name the file at fault
-    frames = []
-    for path, sessions in pending:
-        try:
-            frames.append(tagger.tag_sessions(sessions)[_utterance_columns(tagger)])
-        except (MentalizeError, ValueError, UnicodeError) as exc:
-            result.failures.append(Failure(str(path), None, f"could not be tagged ({type(exc).__name__}: {exc})."))
-    return frames
-
-
-def _utterance_columns(tagger: Tagger) -> list[str]:
-    labels = tagger.labels
-    return [
-        "session", "turn", "speaker", "role", "text", "start", "end",
-        *labels, *(f"p_{l}" for l in labels), "evidence", *(f"evidence_{l}" for l in labels),
-    ]

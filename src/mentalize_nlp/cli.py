@@ -50,30 +50,41 @@ def main() -> None:
 @click.option("--role-column", default=None, help="Column holding the role (tables; default 'role' if present).")
 @click.option("--max-size-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest input file read.")
 @click.option("--force", is_flag=True, help="Overwrite results already in the output folder.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), default="csv", show_default=True,
+              help="Format of the utterance and profile tables (errors.csv is always CSV).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes; sessions are scored in parallel, output stays in input order.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="'dask' scores on an existing Dask cluster.")
+@click.option("--scheduler", default=None, help="Dask scheduler address, with --engine dask (e.g. tcp://10.0.0.5:8786).")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
-          role_column, max_size_mb, force) -> None:
-    """Score transcripts (files or folders) into OUT/utterances.csv and OUT/profiles.csv."""
+          role_column, max_size_mb, force, fmt, jobs, engine, scheduler) -> None:
+    """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv."""
     from .batch import check_output_dir, score_inputs
-    from .transcripts import Columns, RoleMap, find_inputs
+    from .transcripts import SUFFIXES, Columns, RoleMap, find_inputs
 
     columns = Columns(
         text=text_column or "text", speaker=speaker_column or "speaker", session=session_column,
         turn=turn_column, role=role_column,
     )
+    if engine == "dask" and not scheduler:
+        raise UsageError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler.")
     try:
-        check_output_dir(out, force)
+        check_output_dir(out, force, fmt)
         roles = RoleMap.from_file(roles_file, therapists, clients) if roles_file else RoleMap(therapists, clients)
     except MentalizeError as exc:
         raise UsageError(str(exc)) from exc
     files = list(find_inputs(inputs))
     if not files:
-        raise UsageError("no transcript files found in the inputs given; expected .txt, .csv or .tsv files or folders holding them.")
-    tagger = _tagger(str(model) if model else None)
+        raise UsageError(f"no transcript files found in the inputs given; expected files ending {', '.join(SUFFIXES)} or folders holding them.")
+    model_dir = str(model) if model else None
+    tagger = _tagger(model_dir) if jobs == 1 and engine == "local" else None
     with click.progressbar(length=len(files), label="Scoring", file=sys.stderr) as bar:
-        result = score_inputs(
-            files, out, tagger, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6), force=force,
-            on_file=lambda _path: bar.update(1),
-        )
+        try:
+            result = score_inputs(
+                files, out, tagger, model=model_dir, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6),
+                force=force, fmt=fmt, jobs=jobs, engine=engine, scheduler=scheduler, on_file=lambda _path: bar.update(1),
+            )
+        except MentalizeError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Scored {result.sessions} session(s), {result.utterances} utterance(s) from {result.files - len(result.failures)} "
         f"of {result.files} file(s) into {out}.",

@@ -1,0 +1,65 @@
+"""Batch scoring: parallel and distributed runs give the single-process results, in every format."""
+
+import pandas as pd
+import pytest
+
+from conftest import SAMPLES
+from mentalize_nlp.batch import score_inputs
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, tagger):
+    out = tmp_path_factory.mktemp("ref")
+    score_inputs([SAMPLES], out, tagger)
+    return out
+
+
+def read(folder, name="utterances.csv"):
+    return pd.read_csv(folder / name, keep_default_na=False)
+
+
+def test_two_jobs_give_the_single_process_results_in_input_order(reference, tmp_path):
+    score_inputs([SAMPLES], tmp_path, jobs=2, chunk_size=20)
+    pd.testing.assert_frame_equal(read(tmp_path), read(reference))
+    pd.testing.assert_frame_equal(read(tmp_path, "profiles.csv"), read(reference, "profiles.csv"))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_other_formats_hold_the_same_rows(reference, tmp_path, fmt, tagger):
+    score_inputs([SAMPLES], tmp_path, tagger, fmt=fmt, chunk_size=30)
+    loader = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_json(p, lines=True, dtype=False))
+    got = loader(tmp_path / f"utterances.{fmt}")
+    want = read(reference)
+    assert len(got) == len(want)
+    assert list(got["text"]) == list(want["text"])
+    assert list(got["feeling_naming"].astype(int)) == list(want["feeling_naming"])
+    assert len(loader(tmp_path / f"profiles.{fmt}")) == len(read(reference, "profiles.csv"))
+
+
+def test_a_dask_cluster_of_two_workers_gives_the_single_process_results(reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        score_inputs([SAMPLES], tmp_path, engine="dask", scheduler=cluster.scheduler_address, chunk_size=20)
+    pd.testing.assert_frame_equal(read(tmp_path), read(reference))
+    pd.testing.assert_frame_equal(read(tmp_path, "profiles.csv"), read(reference, "profiles.csv"))
+
+
+def test_memory_is_bounded_by_the_chunk_not_the_batch(tmp_path, tagger, monkeypatch):
+    """Chunks are written as they come back: never more than one chunk of sessions is held at once."""
+    import mentalize_nlp.batch as batch
+
+    held = []
+    original = batch.tag_chunk
+
+    def spy(chunk, tagger):
+        held.append(sum(len(s) for _, sessions in chunk for s in sessions))
+        return original(chunk, tagger)
+
+    monkeypatch.setattr(batch, "tag_chunk", spy)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for n in range(12):
+        (inputs / f"s{n:02d}.txt").write_text("T: How was the week?\nC: Fine, I guess.\nT: Mm.\nC: She never called.\n", encoding="utf-8")
+    result = score_inputs([inputs], tmp_path / "out", tagger, chunk_size=8)
+    assert held == [8] * 6
+    assert result.sessions == 12 and result.utterances == 48
