@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +61,11 @@ _ALIASES = {
 }
 
 
-def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()) -> list[Session]:
+def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns(), lines: Sequence[int] | None = None) -> list[Session]:
     """Sessions from a table whose cells are all strings; row numbers in errors are file lines.
 
-    A row that repeats a session's turn number with the same speaker and text (one row per
+    ``lines`` gives the file line (or sheet row) of each row where rows were skipped; by
+    default row ``i`` is line ``i + 2``, under a one-line header. A row that repeats a session's turn number with the same speaker and text (one row per
     annotator, as in AnnoMI) is the same utterance and is read once.
     """
     names = _resolve(frame, path, columns)
@@ -71,7 +73,7 @@ def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()
     seen: set[tuple[str, str, str, str]] = set()
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
-        line = index + 2
+        line = lines[index] if lines is not None else index + 2
         session_name = str(record[names["session"]]).strip() if names["session"] else path.stem
         session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path)))
         turn_value = record[names["turn"]].strip() if names["turn"] else ""

@@ -9,6 +9,7 @@ speaker ``UNKNOWN`` so nothing is lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import TranscriptError
@@ -35,11 +36,14 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")
 
 
-def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
-    """Read a speaker-prefixed text transcript into one session named after the file."""
-    text = read_text(path, max_bytes)
+def parse_lines(lines: Iterable[tuple[int, str]]) -> list[Utterance]:
+    """Turns from numbered lines: a speaker prefix opens a turn, any other line continues it.
+
+    Text before the first prefix becomes a turn of speaker ``UNKNOWN`` so nothing is lost.
+    Used for ``.txt`` files and for the paragraphs of ``.docx`` files.
+    """
     utterances: list[Utterance] = []
-    for number, raw in enumerate(text.split("\n"), start=1):
+    for number, raw in lines:
         line = raw.strip()
         if not line:
             continue
@@ -52,6 +56,21 @@ def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
             previous.text = f"{previous.text} {line}".strip()
         else:
             utterances.append(Utterance(turn=0, speaker="UNKNOWN", text=line, line=number))
+    return utterances
+
+
+def numbered(utterances: list[Utterance]) -> list[Utterance]:
+    """The turns that hold text, numbered 0.. again so ``turn`` stays the position in the session."""
+    kept = [u for u in utterances if u.text.strip()]
+    for index, utterance in enumerate(kept):
+        utterance.turn = index
+    return kept
+
+
+def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+    """Read a speaker-prefixed text transcript into one session named after the file."""
+    text = read_text(path, max_bytes)
+    utterances = parse_lines(enumerate(text.split("\n"), start=1))
     if not any(u.speaker != "UNKNOWN" for u in utterances):
         raise TranscriptError(
             path,
@@ -59,4 +78,4 @@ def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
             "put each turn on its own line as 'SPEAKER: text'.",
             line=1,
         )
-    return [Session(name=path.stem, utterances=[u for u in utterances if u.text], source=str(path))]
+    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path))]

@@ -1,0 +1,124 @@
+"""Turns from timed cues, shared by the subtitle and speech-recognition readers.
+
+Captions (``.vtt``, ``.srt``) and recogniser output (whisper ``.json``) cut speech into
+short timed pieces. A piece names its speaker with a WebVTT voice tag (``<v Anna>``), a
+``Name:`` prefix as in ``.txt`` files, or a field of its own; a piece that names no one
+continues the turn of whoever spoke last. Consecutive pieces of one speaker are one turn,
+from the first piece's start to the last one's end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import TranscriptError
+from .session import Session, Utterance
+from .txt import numbered, parse_line
+
+UNKNOWN = "UNKNOWN"
+"""Speaker of text heard before anyone is named."""
+
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
+
+
+@dataclass
+class Cue:
+    """A timed piece of speech; ``speaker`` is ``None`` when the piece names no one."""
+
+    text: str
+    speaker: str | None = None
+    start: str | None = None
+    end: str | None = None
+    line: int | None = None
+
+
+def clock(milliseconds: float) -> str:
+    """``HH:MM:SS.mmm`` for a time in milliseconds (hours grow past 99 if they must)."""
+    total = max(0, round(milliseconds))
+    hours, rest = divmod(total, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def plain(text: str) -> str:
+    """Cue text without markup: formatting tags dropped, ``&amp;`` and friends decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def split_speakers(text: str, *, voices: bool = False) -> list[tuple[str | None, str]]:
+    """``(speaker or None, text)`` pieces of one cue's text, in order.
+
+    With ``voices``, ``<v Name>`` tags name the speaker of what follows them. Lines that
+    no voice tag covers are read like ``.txt`` lines: a ``Name:`` prefix opens a piece of
+    that speaker, any other line continues the piece before it.
+    """
+    spans: list[tuple[str | None, str]] = []
+    if voices:
+        position, speaker = 0, None
+        for match in _VOICE.finditer(text):
+            spans.append((speaker, text[position : match.start()]))
+            speaker = " ".join((match.group(1) or "").split()) or None
+            position = match.end()
+        spans.append((speaker, text[position:]))
+    else:
+        spans.append((None, text))
+    pieces: list[tuple[str | None, str]] = []
+    for speaker, span in spans:
+        if speaker is not None:
+            pieces.append((speaker, " ".join(plain(span).split())))
+            continue
+        for raw in plain(span).split("\n"):
+            line = raw.strip()
+            if not line:
+                continue
+            parsed = parse_line(line)
+            if parsed is not None:
+                pieces.append((parsed[0], parsed[1]))
+            elif pieces:
+                pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line}".strip())
+            else:
+                pieces.append((None, line))
+    return pieces
+
+
+def merge_cues(cues: Iterable[Cue]) -> list[Utterance]:
+    """One turn per run of consecutive cues of the same speaker, numbered 0.. in order.
+
+    A cue with no speaker continues the turn before it, or opens a turn of ``UNKNOWN``
+    when nobody has been named yet. A named cue with no text still changes the speaker,
+    so unnamed cues after it are not given to the previous one.
+    """
+    utterances: list[Utterance] = []
+    for cue in cues:
+        text = " ".join(cue.text.split())
+        speaker = cue.speaker if cue.speaker is not None else (utterances[-1].speaker if utterances else UNKNOWN)
+        if utterances and utterances[-1].speaker == speaker:
+            previous = utterances[-1]
+            previous.text = f"{previous.text} {text}".strip()
+            previous.end = cue.end or previous.end
+            previous.start = previous.start or cue.start
+        else:
+            utterances.append(Utterance(turn=len(utterances), speaker=speaker, text=text, start=cue.start, end=cue.end, line=cue.line))
+    return numbered(utterances)
+
+
+def cue_session(path: Path, cues: Iterable[Cue], fix: str) -> list[Session]:
+    """The file's one session from its cues, refusing a file in which no one is named.
+
+    Args:
+        path: The transcript, for the session name and errors.
+        cues: The cues in file order.
+        fix: How to name the speakers in this format, for the error message.
+    """
+    utterances = merge_cues(cues)
+    if not utterances:
+        raise TranscriptError(path, "holds no speech to read; export the transcript again.")
+    if all(u.speaker == UNKNOWN for u in utterances):
+        raise TranscriptError(path, f"no speaker is named anywhere, so turns cannot be told apart; {fix}")
+    return [Session(name=path.stem, utterances=utterances, source=str(path))]

@@ -1,0 +1,75 @@
+"""WebVTT transcripts (``.vtt``), as Zoom, Teams and most recorders export them.
+
+Speakers come from voice tags (``<v Anna Smith>I see.</v>``, as Teams writes them) or from
+``Name:`` prefixes at the start of a cue's lines (as Zoom writes them). Consecutive cues of
+one speaker are one turn, timed from the first cue's start to the last cue's end; a cue
+that names no speaker continues the turn before it. ``Utterance.line`` is the line of the
+turn's first cue timings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import webvtt
+from webvtt.errors import MalformedCaptionError, MalformedFileError
+from webvtt.models import Timestamp
+from webvtt.vtt import WebVTTCueBlock
+
+from ..errors import TranscriptError
+from .captions import Cue, cue_session, split_speakers
+from .decode import MAX_BYTES, read_text
+from .session import Session
+from .tabular import Columns
+
+_FIX = "mark each cue's speaker with a voice tag ('<v Anna>I see.') or a 'Name:' prefix, or export the transcript with speaker names."
+
+
+def _timing_lines(text: str, path: Path) -> list[int]:
+    """Line numbers of the cue timings, refusing a timings line the parser would drop silently."""
+    lines = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "-->" not in line:
+            continue
+        match = WebVTTCueBlock.CUE_TIMINGS_PATTERN.match(line)
+        try:
+            if match is None:
+                raise MalformedCaptionError(line)
+            Timestamp.from_string(match.group(1))
+            Timestamp.from_string(match.group(2))
+        except MalformedCaptionError as exc:
+            raise TranscriptError(
+                path,
+                f"expected cue timings such as '00:01:02.500 --> 00:01:05.000', found {line.strip()[:80]!r}; "
+                "fix the times on that line (minutes and seconds run to 59), or export the captions again if the file was cut short.",
+                line=number,
+            ) from exc
+        lines.append(number)
+    return lines
+
+
+def read_vtt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+    """Read a WebVTT file into one session named after the file."""
+    text = read_text(path, max_bytes)
+    try:
+        captions = webvtt.from_string(text).captions
+    except MalformedFileError as exc:
+        first = text.split("\n", 1)[0].strip()[:60]
+        raise TranscriptError(
+            path,
+            f"is not a WebVTT file: the first line should be 'WEBVTT', found {first!r}; "
+            "export the captions as WebVTT again, or rename the file if it is another format.",
+            line=1,
+        ) from exc
+    except MalformedCaptionError as exc:
+        _timing_lines(text, path)  # names the line where it can
+        raise TranscriptError(path, f"has a malformed cue ({exc}); fix or delete that cue.") from exc
+    # The parser skips a cue whose timings it cannot read; refuse instead, naming the line.
+    timings = _timing_lines(text, path)
+    lines: list[int | None] = list(timings) if len(timings) == len(captions) else [None] * len(captions)
+    cues = [
+        Cue(text=piece, speaker=speaker, start=caption.start, end=caption.end, line=line)
+        for caption, line in zip(captions, lines)
+        for speaker, piece in split_speakers(caption.raw_text, voices=True)
+    ]
+    return cue_session(path, cues, _FIX)
