@@ -55,8 +55,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes; sessions are scored in parallel, output stays in input order.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="'dask' scores on an existing Dask cluster.")
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --engine dask (e.g. tcp://10.0.0.5:8786).")
+@click.option("--html", is_flag=True, help="Also write the HTML supervision report into OUT/report/ (see 'mentalize report').")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
-          role_column, max_size_mb, force, fmt, jobs, engine, scheduler) -> None:
+          role_column, max_size_mb, force, fmt, jobs, engine, scheduler, html) -> None:
     """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv."""
     from .batch import check_output_dir, score_inputs
     from .transcripts import SUFFIXES, Columns, RoleMap, find_inputs
@@ -93,9 +94,34 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     for failure in result.failures:
         where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
         click.echo(f"error: {where}: {failure.message}", err=True)
+    if html:
+        _write_reports(out, error=click.ClickException)
     if not result.ok:
         click.echo(f"{len(result.failures)} input(s) failed; see {out / 'errors.csv'}.", err=True)
         sys.exit(1)
+
+
+def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | None = None,
+                   error: type[click.ClickException] = click.ClickException) -> None:
+    from .report import read_groups, write_reports
+
+    try:
+        groups = read_groups(groups_file) if groups_file else None
+        pages = write_reports(out, groups=groups, pattern=pattern)
+    except MentalizeError as exc:
+        raise error(str(exc)) from exc
+    click.echo(f"Wrote {len(pages) - 1} session report(s) and the index {pages[-1]}.", err=True)
+
+
+@main.command()
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--groups", "groups_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="CSV file with columns session,group: sessions that share a client or trainee, for the trends.")
+@click.option("--group-pattern", default=None, metavar="REGEX",
+              help="Regular expression with a named group 'group', applied to session names (default: NAME-01, NAME_session_2 …).")
+def report(directory, groups_file, group_pattern) -> None:
+    """Write self-contained HTML supervision reports for the scored sessions in DIR into DIR/report/."""
+    _write_reports(directory, groups_file, group_pattern, error=UsageError)
 
 
 @main.command()

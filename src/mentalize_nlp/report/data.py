@@ -1,0 +1,403 @@
+"""The figures behind the supervision report: pure pandas over ``utterances.csv`` and ``profiles.csv``.
+
+Nothing here draws or writes HTML; every function takes plain frames and returns plain
+frames or small dataclasses, so each figure can be tested on a hand-built table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MentalizeError
+from ..labels import LABELS
+from ..profiles import balance, profile
+
+ABBREVIATIONS: dict[str, str] = {"certainty_labelling": "CL", "feeling_naming": "FN", "perspective_taking": "PT"}
+"""Short forms used as text markers wherever colour alone would carry a label."""
+
+NAMES: dict[str, str] = {
+    "certainty_labelling": "certainty labelling",
+    "feeling_naming": "feeling naming",
+    "perspective_taking": "perspective taking",
+}
+
+MENTALIZING: tuple[str, ...] = ("feeling_naming", "perspective_taking")
+"""The labels that count as mentalizing (the certainty label is the non-mentalizing one)."""
+
+DEFAULT_WINDOW = 10
+"""Turns in the rolling window of the session timeline."""
+
+DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ ]*(?:session)?[-_ ]*\d+$"
+"""Session names such as ``maria-03``, ``maria_session_3`` or ``Maria Session 3`` share the group ``maria``.
+
+The group must end with a letter, so that purely numeric names (``12``) are never split into
+a bogus group ``1`` and session ``2``.
+"""
+
+_TEXT_COLUMNS = ("session", "turn", "speaker", "role", "text", "start", "end", "evidence", *(f"evidence_{l}" for l in LABELS))
+_FORMATS = ("csv", "parquet", "jsonl")
+_REQUIRED = ("session", "turn", "speaker", "role", "text", *LABELS)
+
+
+class ReportError(MentalizeError, ValueError):
+    """An output folder, a group mapping or a group pattern cannot be turned into reports."""
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ``utterances.csv`` and ``profiles.csv`` from a ``mentalize score`` output folder.
+
+    Text is read with ``keep_default_na=False`` so that an utterance such as "NA" or "null"
+    stays text. Folders scored with ``--format parquet`` or ``jsonl`` are read too. When the
+    profile table is missing the profiles are computed from the utterances.
+
+    Raises:
+        ReportError: the folder has no ``utterances.csv``, or it lacks a contract column.
+    """
+    out_dir = Path(out_dir)
+    path = next((out_dir / f"utterances.{fmt}" for fmt in _FORMATS if (out_dir / f"utterances.{fmt}").is_file()), None)
+    if path is None:
+        raise ReportError(
+            f"{out_dir} has no utterances.csv; expected the output folder of 'mentalize score'. "
+            f"Run 'mentalize score INPUT --out {out_dir}' first, or pass that folder."
+        )
+    utterances = _read_table(path, _TEXT_COLUMNS)
+    missing = [c for c in _REQUIRED if c not in utterances.columns]
+    if missing:
+        raise ReportError(
+            f"{path} has no {', '.join(map(repr, missing))} column(s); found: {', '.join(map(str, utterances.columns))}. "
+            "Re-run 'mentalize score' to rebuild it."
+        )
+    utterances = _normalise_utterances(utterances)
+    profiles_path = out_dir / f"profiles{path.suffix}"
+    if profiles_path.is_file():
+        profiles = _read_table(profiles_path, ("session", "speaker", "role"), text_suffixes=("_turns", "_evidence"))
+        for column in profiles.columns:
+            if column not in ("session", "speaker", "role") and not str(column).endswith(("_turns", "_evidence")):
+                profiles[column] = pd.to_numeric(profiles[column], errors="coerce")
+    else:
+        profiles = profile(utterances)
+    return utterances, profiles
+
+
+def _read_table(path: Path, text: Iterable[str], text_suffixes: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One output table, its text columns as ``str`` with empty cells as ``""`` (never NaN)."""
+    names = set(text)
+
+    def is_text(column: object) -> bool:
+        return column in names or (bool(text_suffixes) and str(column).endswith(text_suffixes))
+
+    if path.suffix == ".csv":
+        header = pd.read_csv(path, nrows=0).columns
+        frame = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in header if is_text(c)})
+    elif path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+    for column in frame.columns:
+        if is_text(column):
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def _normalise_utterances(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for label in LABELS:
+        frame[label] = pd.to_numeric(frame[label], errors="coerce").fillna(0).astype(int).clip(0, 1)
+        p = f"p_{label}"
+        frame[p] = pd.to_numeric(frame[p], errors="coerce") if p in frame else np.nan
+        ev = f"evidence_{label}"
+        if ev not in frame:
+            frame[ev] = [_evidence_for(cell, label) for cell in frame.get("evidence", pd.Series([""] * len(frame)))]
+    for column in ("start", "end", "evidence"):
+        if column not in frame:
+            frame[column] = ""
+    frame["role"] = frame["role"].replace("", "other")
+    return frame
+
+
+def _evidence_for(cell: str, label: str) -> str:
+    """The words of one label from the combined ``evidence`` cell (``label: words; label: words``)."""
+    for part in str(cell).split(";"):
+        name, _, words = part.partition(":")
+        if name.strip() == label:
+            return words.strip()
+    return ""
+
+
+def evidence_terms(cell: str) -> list[str]:
+    """The comma-separated evidence words of one ``evidence_<label>`` cell."""
+    return [w.strip() for w in str(cell).split(",") if w.strip()]
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort key that puts ``s2`` before ``s10``."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", str(name)) if part]
+
+
+def session_names(utterances: pd.DataFrame) -> list[str]:
+    """Every session in the utterance table, in natural order."""
+    return sorted(pd.unique(utterances["session"]).tolist(), key=natural_key)
+
+
+def rolling_rates(frame: pd.DataFrame, window: int = DEFAULT_WINDOW, labels: Iterable[str] = LABELS) -> pd.DataFrame:
+    """Each label's share of utterances in a centred window of ``window`` turns, one row per utterance (0..1)."""
+    labels = list(labels)
+    if frame.empty:
+        return pd.DataFrame(columns=labels, dtype=float)
+    window = max(1, min(window, len(frame)))
+    values = frame[labels].astype(float).reset_index(drop=True)
+    return values.rolling(window, center=True, min_periods=max(1, window // 2)).mean()
+
+
+@dataclass
+class Spike:
+    """A stretch of the session where certainty labelling runs well above its usual rate.
+
+    Positions are 0-based row positions within the session (not turn numbers).
+    """
+
+    number: int
+    start: int
+    end: int
+    peak: int
+    peak_rate: float
+    tagged: list[int] = field(default_factory=list)
+
+
+def certainty_spikes(frame: pd.DataFrame, window: int = DEFAULT_WINDOW, *, minimum: float = 0.3) -> tuple[list[Spike], float]:
+    """Stretches where the rolling certainty-labelling rate stands out, and the threshold used.
+
+    A spike is a run of turns whose rolling rate (see :func:`rolling_rates`) reaches the
+    session's overall rate plus one standard deviation of the rolling rate, and at least
+    ``minimum`` (so a session with almost no certainty has no spikes). Each spike lists the
+    certainty-tagged utterances that its windows cover, so the report can link to them.
+    """
+    label = "certainty_labelling"
+    if frame.empty or frame[label].sum() == 0:
+        return [], float("nan")
+    rate = rolling_rates(frame, window, [label])[label].fillna(0.0).to_numpy()
+    overall = float(frame[label].mean())
+    threshold = max(overall + float(np.std(rate)), minimum)
+    above = rate >= threshold - 1e-9
+    tagged = np.flatnonzero(frame[label].to_numpy() == 1)
+    half = max(1, min(window, len(frame)) // 2)
+    spikes: list[Spike] = []
+    i = 0
+    while i < len(above):
+        if not above[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(above) and above[j + 1]:
+            j += 1
+        inside = [int(t) for t in tagged if i - half <= t <= j + half]
+        if inside:
+            peak = i + int(np.argmax(rate[i : j + 1]))
+            if spikes and inside[0] <= spikes[-1].end:
+                previous = spikes[-1]
+                previous.tagged = sorted(set(previous.tagged) | set(inside))
+                previous.end = previous.tagged[-1]
+                if rate[peak] > previous.peak_rate:
+                    previous.peak, previous.peak_rate = peak, float(rate[peak])
+            else:
+                spikes.append(Spike(len(spikes) + 1, inside[0], inside[-1], peak, float(rate[peak]), inside))
+        i = j + 1
+    return spikes, threshold
+
+
+def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
+    """For each client utterance tagged certainty labelling, what the therapist's next turn did.
+
+    The response is the run of consecutive therapist utterances that starts at the first
+    therapist utterance after the client's; it *invites mentalizing* when any of those
+    utterances is tagged feeling naming or perspective taking. A client utterance with no
+    therapist turn after it (the session ends) gets no response and stays out of the rate.
+
+    Returns:
+        One row per certainty-tagged client utterance: ``client_pos``, ``client_turn``,
+        ``client_text``, ``client_evidence``, ``therapist_pos`` (``-1`` when none),
+        ``therapist_turn``, ``therapist_text``, ``invited`` (True/False, ``pd.NA`` when no
+        response) and ``invited_labels`` (e.g. ``"FN+PT"``).
+    """
+    columns = ["client_pos", "client_turn", "client_text", "client_evidence", "therapist_pos", "therapist_turn",
+               "therapist_text", "invited", "invited_labels"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.reset_index(drop=True)
+    roles = frame["role"].astype(str).str.lower().to_numpy()
+    rows = []
+    for pos in np.flatnonzero((roles == "client") & (frame["certainty_labelling"].to_numpy() == 1)):
+        later = np.flatnonzero(roles[pos + 1 :] == "therapist")
+        row = {
+            "client_pos": int(pos),
+            "client_turn": str(frame.at[pos, "turn"]),
+            "client_text": str(frame.at[pos, "text"]),
+            "client_evidence": str(frame.at[pos, "evidence_certainty_labelling"]),
+            "therapist_pos": -1,
+            "therapist_turn": "",
+            "therapist_text": "",
+            "invited": pd.NA,
+            "invited_labels": "",
+        }
+        if len(later):
+            start = end = int(pos + 1 + later[0])
+            while end + 1 < len(frame) and roles[end + 1] == "therapist":
+                end += 1
+            block = frame.iloc[start : end + 1]
+            found = [l for l in MENTALIZING if block[l].any()]
+            row.update(
+                therapist_pos=start,
+                therapist_turn=str(frame.at[start, "turn"]),
+                therapist_text=" ".join(block["text"].astype(str)),
+                invited=bool(found),
+                invited_labels="+".join(ABBREVIATIONS[l] for l in found),
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def not_knowing_rate(responses: pd.DataFrame) -> tuple[int, int, float]:
+    """``(invited, answered, rate)`` over :func:`therapist_responses`; the rate is NaN when nothing was answered."""
+    answered = responses["invited"].dropna() if len(responses) else pd.Series(dtype=object)
+    invited = int(sum(bool(v) for v in answered))
+    return invited, len(answered), (invited / len(answered) if len(answered) else float("nan"))
+
+
+@dataclass
+class RoleFigures:
+    """One role's figures in one session, summed over its speakers."""
+
+    role: str
+    speakers: list[str]
+    utterances: int
+    counts: dict[str, int]
+    per_100: dict[str, float]
+    balance: float
+
+    @property
+    def mentalizing_per_100(self) -> float:
+        return sum(self.per_100[l] for l in MENTALIZING)
+
+
+def role_figures(profiles: pd.DataFrame, role: str) -> RoleFigures | None:
+    """Sum one session's profile rows for ``role``; None when no speaker has that role."""
+    rows = profiles[profiles["role"].astype(str).str.lower() == role]
+    n = int(rows["utterances"].sum()) if len(rows) else 0
+    if not n:
+        return None
+    counts = {l: int(rows[f"{l}_count"].sum()) for l in LABELS}
+    per_100 = {l: 100.0 * counts[l] / n for l in LABELS}
+    value = balance(sum(counts[l] for l in MENTALIZING), counts["certainty_labelling"])
+    return RoleFigures(role, rows["speaker"].astype(str).tolist(), n, counts, per_100, float(value))
+
+
+@dataclass
+class SessionFigures:
+    """Everything the report says about one session."""
+
+    name: str
+    utterances: pd.DataFrame
+    profiles: pd.DataFrame
+    rates: pd.DataFrame
+    spikes: list[Spike]
+    threshold: float
+    responses: pd.DataFrame
+    invited: int
+    answered: int
+    rate: float
+    client: RoleFigures | None
+    therapist: RoleFigures | None
+    window: int
+
+
+def session_figures(name: str, utterances: pd.DataFrame, profiles: pd.DataFrame, window: int = DEFAULT_WINDOW) -> SessionFigures:
+    """The figures of session ``name`` from the whole batch's tables."""
+    frame = utterances[utterances["session"] == name].reset_index(drop=True)
+    rows = profiles[profiles["session"].astype(str) == name].reset_index(drop=True)
+    if rows.empty and not frame.empty:
+        rows = profile(frame)
+    spikes, threshold = certainty_spikes(frame, window)
+    responses = therapist_responses(frame)
+    invited, answered, rate = not_knowing_rate(responses)
+    return SessionFigures(
+        name=name, utterances=frame, profiles=rows, rates=rolling_rates(frame, window), spikes=spikes,
+        threshold=threshold, responses=responses, invited=invited, answered=answered, rate=rate,
+        client=role_figures(rows, "client"), therapist=role_figures(rows, "therapist"), window=window,
+    )
+
+
+# ----------------------------------------------------------------------------- groups
+
+
+def read_groups(path: str | Path) -> dict[str, str]:
+    """A session -> group mapping from a CSV file with ``session`` and ``group`` columns.
+
+    Raises:
+        ReportError: the file is missing or lacks either column.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        raise ReportError(f"cannot read the group mapping {path}: {exc}. Expected a CSV file with columns session,group.") from exc
+    missing = [c for c in ("session", "group") if c not in table.columns]
+    if missing:
+        raise ReportError(
+            f"{path} has no {' or '.join(map(repr, missing))} column; found: {', '.join(table.columns) or 'nothing'}. "
+            "Expected a CSV file with a header line 'session,group'."
+        )
+    return {s.strip(): g.strip() for s, g in zip(table["session"], table["group"]) if s.strip() and g.strip()}
+
+
+def assign_groups(sessions: Iterable[str], groups: Mapping[str, str] | None = None, pattern: str | None = None) -> dict[str, str | None]:
+    """The group of each session: from ``groups`` when given, else from ``pattern``'s ``group`` match.
+
+    Raises:
+        ReportError: ``pattern`` is not a valid regular expression or has no ``(?P<group>…)``.
+    """
+    sessions = list(sessions)
+    if groups is not None:
+        return {s: (groups.get(s) or None) for s in sessions}
+    source = DEFAULT_GROUP_PATTERN if pattern is None else pattern
+    try:
+        regex = re.compile(source)
+    except re.error as exc:
+        raise ReportError(f"--group-pattern {source!r} is not a valid regular expression: {exc}.") from exc
+    if "group" not in regex.groupindex:
+        raise ReportError(
+            f"--group-pattern {source!r} has no named group 'group'; wrap the shared part in (?P<group>...), "
+            r"e.g. '^(?P<group>[a-z]+)-\d+$'."
+        )
+    assigned: dict[str, str | None] = {}
+    for name in sessions:
+        match = regex.search(str(name))
+        value = match.group("group") if match else None
+        assigned[name] = (value.strip(" -_.") or None) if value else None
+    return assigned
+
+
+def shared_groups(assigned: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """Groups holding two sessions or more, each with its sessions in natural order."""
+    members: dict[str, list[str]] = {}
+    for session, group in assigned.items():
+        if group:
+            members.setdefault(group, []).append(session)
+    return {g: sorted(s, key=natural_key) for g, s in sorted(members.items(), key=lambda kv: natural_key(kv[0])) if len(s) > 1}
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN and pandas' NA."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,79 @@
+"""A short plain-language reading of one session's figures, written for a trainee.
+
+The sentences describe what the tagger counted, in everyday words, and suggest where to
+listen; they never grade the client or the therapist.
+"""
+
+from __future__ import annotations
+
+from .charts import signed
+from .data import SessionFigures
+
+
+def _balance_words(value: float) -> str:
+    if value != value:
+        return "nothing was tagged, so there is no balance to read"
+    if value >= 0.5:
+        return "mostly mentalizing"
+    if value >= 0.15:
+        return "more mentalizing than certainty"
+    if value > -0.15:
+        return "about even between mentalizing and certainty"
+    if value > -0.5:
+        return "more certainty than mentalizing"
+    return "mostly certainty"
+
+
+def reading(figures: SessionFigures) -> list[str]:
+    """Paragraphs (plain text) reading the session's figures for a trainee."""
+    out: list[str] = []
+    client, therapist = figures.client, figures.therapist
+    if client is None or therapist is None:
+        missing = " or the ".join(r for r, f in (("client", client), ("therapist", therapist)) if f is None)
+        out.append(
+            f"No speaker in this session was recognised as the {missing}, so the figures below are per speaker only. "
+            "Re-score with --therapist NAME / --client NAME (or a --roles file) to get the role-based reading."
+        )
+    if client is not None:
+        cl = client.counts["certainty_labelling"]
+        text = (
+            f"The client spoke {client.utterances} times. {cl} of those turns ({client.per_100['certainty_labelling']:.0f} per 100) "
+            "were tagged certainty labelling: a fixed verdict about a person, or a claim to know a mind for sure. "
+            f"They named a feeling in {client.counts['feeling_naming']} and wondered about a mind (perspective taking) in "
+            f"{client.counts['perspective_taking']}. "
+        )
+        if client.balance == client.balance:
+            text += f"Overall their turns were {_balance_words(client.balance)} (balance {signed(client.balance)}, on a scale from −1 to +1)."
+        else:
+            text += "Nothing they said was tagged, so there is no balance to read."
+        out.append(text)
+    if therapist is not None:
+        out.append(
+            f"The therapist spoke {therapist.utterances} times, naming or asking about a feeling in "
+            f"{therapist.counts['feeling_naming']} turns and inviting perspective taking in "
+            f"{therapist.counts['perspective_taking']}."
+        )
+    if figures.answered:
+        missed = figures.answered - figures.invited
+        out.append(
+            f"After {figures.answered} client certainty statement{'s' if figures.answered != 1 else ''} the therapist's next turn "
+            f"invited mentalizing {figures.invited} time{'s' if figures.invited != 1 else ''} ({100 * figures.rate:.0f}%): it named "
+            "a feeling or wondered about what was going on in someone's mind, the not-knowing stance of MBT. "
+            + (f"The other {missed} {'are' if missed != 1 else 'is'} listed below; worth listening to: did the reply stay curious "
+               "in another way, or take the certainty at face value?" if missed else "")
+        )
+    elif client is not None and therapist is not None:
+        out.append("The client made no certainty statement that the therapist answered, so there is no not-knowing rate for this session.")
+    if figures.spikes:
+        where = ", ".join(
+            f"turns {figures.utterances['turn'].iat[s.start]}–{figures.utterances['turn'].iat[s.end]}" for s in figures.spikes
+        )
+        out.append(
+            f"Certainty labelling clustered in {len(figures.spikes)} stretch{'es' if len(figures.spikes) != 1 else ''} ({where}); "
+            "these moments, and what the therapist did next, are good places to start listening."
+        )
+    out.append(
+        "The tags come from an automatic tagger that makes mistakes, and short sessions give unsteady figures. "
+        "Read the highlighted words in the transcript before trusting any number."
+    )
+    return out

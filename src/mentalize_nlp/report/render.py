@@ -1,0 +1,263 @@
+"""Writing the supervision report: one self-contained HTML page per session, and an index.
+
+Each page carries its own CSS, its charts (inline SVG) and a small filter script; it loads
+nothing, and its Content-Security-Policy forbids loading anything: ``default-src 'none'``,
+the one ``<style>`` and the one ``<script>`` allowed by their SHA-256 hashes (the same in
+every page, since they are package files), images only as ``data:`` URLs. Text from the
+transcripts goes through Jinja2 with autoescaping on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..labels import LABELS
+from ..output import atomic_path
+from . import charts
+from .data import (
+    ABBREVIATIONS,
+    DEFAULT_WINDOW,
+    NAMES,
+    SessionFigures,
+    assign_groups,
+    is_missing,
+    read_outputs,
+    session_figures,
+    session_names,
+    shared_groups,
+)
+from .highlight import highlight
+from .reading import reading
+
+SYMBOLS: dict[str, str] = {"certainty_labelling": "▲", "feeling_naming": "●", "perspective_taking": "◆"}
+UNDERLINES: dict[str, str] = {"certainty_labelling": "wavy", "feeling_naming": "solid", "perspective_taking": "dashed"}
+REPORT_DIR = "report"
+_QUOTE_CHARS = 220
+
+
+@dataclass(frozen=True)
+class _Assets:
+    css: Markup
+    js: Markup
+    session_csp: str
+    index_csp: str
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(css: str, js: str | None) -> str:
+    """The page's policy: nothing loads; only this exact inline style and script run."""
+    script = _hash(js) if js else "'none'"
+    return (
+        f"default-src 'none'; style-src {_hash(css)}; script-src {script}; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+@cache
+def _assets() -> _Assets:
+    folder = files("mentalize_nlp.report") / "templates"
+    css = (folder / "report.css").read_text(encoding="utf-8")
+    js = (folder / "report.js").read_text(encoding="utf-8")
+    return _Assets(Markup(css), Markup(js), content_security_policy(css, js), content_security_policy(css, None))
+
+
+def _fmt(value: object, spec: str = "{:.0f}") -> str:
+    """Jinja filter: a number formatted with ``spec``, or ``n/a`` when missing."""
+    return "n/a" if is_missing(value) else spec.format(value)
+
+
+def _signed(value: object, digits: int = 2) -> str:
+    """Jinja filter: a signed number with a true minus sign, or ``n/a`` when missing."""
+    return "n/a" if is_missing(value) else charts.signed(float(value), digits)  # type: ignore[arg-type]
+
+
+@cache
+def _environment() -> Environment:
+    from .. import __version__
+
+    env = Environment(
+        loader=PackageLoader("mentalize_nlp.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["signed"] = _signed
+    env.filters["fmt"] = _fmt
+    env.globals.update(
+        labels=LABELS, abbr=ABBREVIATIONS, names=NAMES, symbols=SYMBOLS, underline=UNDERLINES, version=__version__,
+    )
+    return env
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip("-.") or "session"
+    return slug[:80]
+
+
+def page_names(sessions: list[str]) -> dict[str, str]:
+    """A distinct, file-system-safe ``.html`` file name for each session (never ``index.html``)."""
+    used = {"index"}
+    names: dict[str, str] = {}
+    for session in sessions:
+        base = _slug(session)
+        slug, k = base, 2
+        while slug.lower() in used:
+            slug, k = f"{base}-{k}", k + 1
+        used.add(slug.lower())
+        names[session] = f"{slug}.html"
+    return names
+
+
+def _quote(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _number(value: object) -> float | None:
+    return None if is_missing(value) else float(value)  # type: ignore[arg-type]
+
+
+def session_context(figures: SessionFigures, *, group: str | None = None, index_href: str = "index.html") -> dict[str, object]:
+    """The template variables of one session page."""
+    frame = figures.utterances
+    ids = [f"u{pos}" for pos in range(len(frame))]
+    turns = frame["turn"].astype(str).tolist()
+    speakers = [
+        {"speaker": s, "role": r, "label": charts.speaker_label(s, r)}
+        for s, r in frame[["speaker", "role"]].astype(str).drop_duplicates("speaker").itertuples(index=False)
+    ]
+    utterances = []
+    for pos, row in enumerate(frame.to_dict("records")):
+        labels = [l for l in LABELS if row[l] == 1]
+        utterances.append({
+            "id": ids[pos], "turn": turns[pos], "speaker": str(row["speaker"]), "role": str(row["role"]),
+            "start": str(row.get("start", "")), "labels": labels,
+            "probs": {l: _number(row.get(f"p_{l}")) for l in LABELS},
+            "html": highlight(str(row["text"]), {l: row.get(f"evidence_{l}", "") for l in labels}),
+        })
+    profile_rows = [
+        {
+            "speaker": str(r["speaker"]), "role": str(r["role"]), "utterances": int(r["utterances"]),
+            "counts": {l: int(r[f"{l}_count"]) for l in LABELS},
+            "per_100": {l: _number(r[f"{l}_per_100"]) for l in LABELS},
+            "balance": _number(r["mentalizing_balance"]),
+        }
+        for r in figures.profiles.to_dict("records")
+    ]
+    spikes = [
+        {
+            "number": s.number, "start_id": ids[s.start], "start_turn": turns[s.start], "end_turn": turns[s.end],
+            "peak_id": ids[s.peak], "peak_turn": turns[s.peak], "peak_rate": s.peak_rate,
+            "tagged": [(turns[t], ids[t]) for t in s.tagged],
+        }
+        for s in figures.spikes
+    ]
+    responses = [
+        {
+            "client_id": ids[r["client_pos"]], "client_turn": r["client_turn"], "client_text": _quote(r["client_text"]),
+            "client_evidence": r["client_evidence"],
+            "therapist_id": ids[r["therapist_pos"]] if r["therapist_pos"] >= 0 else "",
+            "therapist_turn": r["therapist_turn"], "therapist_text": _quote(r["therapist_text"]),
+            "invited": None if is_missing(r["invited"]) else bool(r["invited"]), "invited_labels": r["invited_labels"],
+        }
+        for r in figures.responses.to_dict("records")
+    ]
+    return {
+        "session": figures.name, "group": group, "index_href": index_href, "n_utterances": len(frame),
+        "speakers": speakers, "reading": reading(figures), "profile_rows": profile_rows,
+        "profile_svg": charts.profile_chart(figures), "timeline_svg": charts.timeline_chart(figures),
+        "window": figures.window, "threshold": figures.threshold, "spikes": spikes, "responses": responses,
+        "invited": figures.invited, "answered": figures.answered, "rate": figures.rate,
+        "has_roles": figures.client is not None and figures.therapist is not None, "utterances": utterances,
+        "client": figures.client, "therapist": figures.therapist,
+    }
+
+
+def _short_label(session: str, group: str) -> str:
+    rest = str(session)[len(group):] if str(session).lower().startswith(group.lower()) else str(session)
+    digits = re.findall(r"\d+", rest)
+    return (digits[-1].lstrip("0") or "0") if digits else str(session)
+
+
+def _write(path: Path, html: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_reports(
+    out_dir: str | Path,
+    *,
+    groups: Mapping[str, str] | None = None,
+    pattern: str | None = None,
+    window: int = DEFAULT_WINDOW,
+) -> list[Path]:
+    """Write ``OUT/report/<session>.html`` for each session and ``OUT/report/index.html``.
+
+    Args:
+        out_dir: A ``mentalize score`` output folder (``utterances.csv``, ``profiles.csv``).
+        groups: Session -> group (client or trainee) for the trends on the index page;
+            when given, ``pattern`` is ignored.
+        pattern: A regular expression with a named group ``group`` applied to session names;
+            :data:`~mentalize_nlp.report.data.DEFAULT_GROUP_PATTERN` when None.
+        window: Turns in the timeline's rolling window.
+
+    Returns:
+        The pages written, the session pages in natural order and ``index.html`` last.
+
+    Raises:
+        ReportError: the folder holds no ``utterances.csv``, or ``pattern`` is unusable.
+    """
+    out_dir = Path(out_dir)
+    utterances, profiles = read_outputs(out_dir)
+    sessions = session_names(utterances)
+    assigned = assign_groups(sessions, groups, pattern)
+    target = out_dir / REPORT_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    env, assets = _environment(), _assets()
+    page_template = env.get_template("session.html")
+    pages = page_names(sessions)
+    written: list[Path] = []
+    summaries: dict[str, dict[str, object]] = {}
+    by_session = dict(tuple(utterances.groupby("session", sort=False)))
+    profile_groups = dict(tuple(profiles.groupby(profiles["session"].astype(str), sort=False))) if len(profiles) else {}
+    empty_profile = profiles.iloc[0:0]
+    for name in sessions:
+        figures = session_figures(name, by_session[name], profile_groups.get(name, empty_profile), window)
+        context = session_context(figures, group=assigned.get(name))
+        html = page_template.render(css=assets.css, js=assets.js, csp=assets.session_csp, **context)
+        written.append(_write(target / pages[name], html))
+        summaries[name] = {
+            "name": name, "href": pages[name], "group": assigned.get(name), "utterances": len(figures.utterances),
+            "client": figures.client, "therapist": figures.therapist, "invited": figures.invited,
+            "answered": figures.answered, "rate": figures.rate, "spikes": len(figures.spikes),
+        }
+    trend_groups = []
+    for k, (group, members) in enumerate(shared_groups(assigned).items()):
+        labels = [_short_label(s, group) for s in members]
+        data = [(summaries[s]["client"], summaries[s]["therapist"], summaries[s]["rate"], summaries[s]["answered"]) for s in members]
+        trend_groups.append({
+            "id": f"group-{k}", "name": group, "sessions": [summaries[s] for s in members],
+            "svg": charts.group_chart(group, labels, data, chart_id=f"group-{k}-chart"),  # type: ignore[arg-type]
+        })
+    index = env.get_template("index.html").render(
+        css=assets.css, js=None, csp=assets.index_csp, sessions=[summaries[s] for s in sessions],
+        groups=trend_groups, any_group=any(assigned.values()), n_utterances=len(utterances),
+        group_source="from the group mapping file" if groups is not None else "by session name",
+    )
+    written.append(_write(target / "index.html", index))
+    return written
