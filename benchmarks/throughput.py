@@ -98,7 +98,7 @@ def main() -> None:
 
         def score(folder: Path, jobs: int) -> tuple[float, float]:
             shutil.rmtree(out, ignore_errors=True)
-            return measure([*mentalize, str(folder), "--out", str(out), "--jobs", str(jobs)], args.repeat)
+            return measure([*mentalize, str(folder), "--out", str(out), "--jobs", str(jobs), "--force"], args.repeat)
 
         rows = {
             "tokenizer only (x1)": measure([sys.executable, "-c", BASELINE, str(one)], args.repeat),

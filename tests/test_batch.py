@@ -19,14 +19,14 @@ def read(folder, name="utterances.csv"):
 
 
 def test_two_jobs_give_the_single_process_results_in_input_order(reference, tmp_path):
-    score_inputs([SAMPLES], tmp_path, jobs=2, chunk_size=20)
+    score_inputs([SAMPLES], tmp_path, jobs=2, chunk_bytes=1)
     pd.testing.assert_frame_equal(read(tmp_path), read(reference))
     pd.testing.assert_frame_equal(read(tmp_path, "profiles.csv"), read(reference, "profiles.csv"))
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
 def test_other_formats_hold_the_same_rows(reference, tmp_path, fmt, tagger):
-    score_inputs([SAMPLES], tmp_path, tagger, fmt=fmt, chunk_size=30)
+    score_inputs([SAMPLES], tmp_path, tagger, fmt=fmt, chunk_bytes=1)
     loader = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_json(p, lines=True, dtype=False))
     got = loader(tmp_path / f"utterances.{fmt}")
     want = read(reference)
@@ -39,27 +39,28 @@ def test_other_formats_hold_the_same_rows(reference, tmp_path, fmt, tagger):
 def test_a_dask_cluster_of_two_workers_gives_the_single_process_results(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        score_inputs([SAMPLES], tmp_path, engine="dask", scheduler=cluster.scheduler_address, chunk_size=20)
+        score_inputs([SAMPLES], tmp_path, engine="dask", scheduler=cluster.scheduler_address, chunk_bytes=1)
     pd.testing.assert_frame_equal(read(tmp_path), read(reference))
     pd.testing.assert_frame_equal(read(tmp_path, "profiles.csv"), read(reference, "profiles.csv"))
 
 
 def test_memory_is_bounded_by_the_chunk_not_the_batch(tmp_path, tagger, monkeypatch):
-    """Chunks are written as they come back: never more than one chunk of sessions is held at once."""
+    """Files are read and tagged a chunk at a time, and each chunk is written before the next is read."""
     import mentalize_nlp.batch as batch
 
     held = []
-    original = batch.tag_chunk
+    original = batch.score_chunk
 
-    def spy(chunk, tagger):
-        held.append(sum(len(s) for _, sessions in chunk for s in sessions))
-        return original(chunk, tagger)
+    def spy(paths, tagger, options):
+        held.append(len(paths))
+        return original(paths, tagger, options)
 
-    monkeypatch.setattr(batch, "tag_chunk", spy)
+    monkeypatch.setattr(batch, "score_chunk", spy)
     inputs = tmp_path / "in"
     inputs.mkdir()
+    text = "T: How was the week?\nC: Fine, I guess.\nT: Mm.\nC: She never called.\n"
     for n in range(12):
-        (inputs / f"s{n:02d}.txt").write_text("T: How was the week?\nC: Fine, I guess.\nT: Mm.\nC: She never called.\n", encoding="utf-8")
-    result = score_inputs([inputs], tmp_path / "out", tagger, chunk_size=8)
-    assert held == [8] * 6
+        (inputs / f"s{n:02d}.txt").write_text(text, encoding="utf-8")
+    result = score_inputs([inputs], tmp_path / "out", tagger, chunk_bytes=3 * len(text))
+    assert held == [3] * 4
     assert result.sessions == 12 and result.utterances == 48

@@ -114,58 +114,77 @@ def _utterance_columns(labels: tuple[str, ...]) -> list[str]:
     ]
 
 
-Chunk = list[tuple[str, list[Session]]]
-"""Consecutive sessions with the path of the file each came from, tagged together."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read inputs: travels with each chunk to the worker that reads it."""
+
+    columns: Columns = Columns()
+    roles: RoleMap | None = None
+    max_bytes: int = MAX_BYTES
 
 
-def tag_chunk(chunk: Chunk, tagger: Tagger) -> tuple[list[pd.DataFrame], list[Failure]]:
-    """Tag a chunk in one pass; if that fails, file by file, so only the culprit is lost."""
+@dataclass
+class ChunkResult:
+    """What scoring one chunk of files gave: utterance rows, profile rows, failures."""
+
+    paths: list[str]
+    frame: pd.DataFrame | None = None
+    profiles: pd.DataFrame | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+
+def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions) -> ChunkResult:
+    """Read, tag and profile consecutive files; a file that fails is named and the rest go on.
+
+    All sessions of the chunk are tagged in one pass; should that fail, they are tagged
+    file by file so only the file at fault is lost.
+    """
+    result = ChunkResult(paths=paths)
+    read: list[tuple[str, list[Session]]] = []
+    for path in paths:
+        try:
+            read.append((path, read_transcript(path, columns=options.columns, roles=options.roles, max_bytes=options.max_bytes)))
+        except TranscriptError as exc:
+            result.failures.append(Failure(exc.path, exc.line, exc.reason))
     columns = _utterance_columns(tagger.labels)
-    if len(chunk) > 1:
-        try:
-            return [tagger.tag_sessions([s for _, sessions in chunk for s in sessions])[columns]], []
-        except (MentalizeError, ValueError, UnicodeError):
-            pass  # retried file by file below, to name the file at fault
-    frames, failures = [], []
-    for path, sessions in chunk:
-        try:
-            frames.append(tagger.tag_sessions(sessions)[columns])
-        except (MentalizeError, ValueError, UnicodeError) as exc:
-            failures.append(Failure(path, None, f"could not be tagged ({type(exc).__name__}: {exc})."))
-    return frames, failures
+    frames: list[pd.DataFrame] = []
+    try:
+        frames = [tagger.tag_sessions([s for _, sessions in read for s in sessions])[columns]] if read else []
+    except (MentalizeError, ValueError, UnicodeError):
+        for path, sessions in read:
+            try:
+                frames.append(tagger.tag_sessions(sessions)[columns])
+            except (MentalizeError, ValueError, UnicodeError) as exc:
+                result.failures.append(Failure(path, None, f"could not be tagged ({type(exc).__name__}: {exc})."))
+    if frames:
+        result.frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        result.profiles = profile(result.frame, tagger.labels)
+    return result
 
 
 _WORKER: dict[str | None, Tagger] = {}
 
 
-def _worker_tag(model: str | None, chunk: Chunk) -> tuple[list[pd.DataFrame], list[Failure]]:
-    """Tag a chunk in a worker process, loading the tagger once per process and model."""
+def _worker_score(model: str | None, paths: list[str], options: ReadOptions) -> ChunkResult:
+    """Score a chunk in a worker process, loading the tagger once per process and model."""
     if model not in _WORKER:
         _WORKER[model] = load(model)
-    return tag_chunk(chunk, _WORKER[model])
+    return score_chunk(paths, _WORKER[model], options)
 
 
-def _chunks(
-    paths: Iterable[Path], result: BatchResult, read: Callable[[Path], list[Session]], size: int,
-    on_file: Callable[[Path], None] | None,
-) -> Iterator[Chunk]:
-    chunk: Chunk = []
-    count = 0
+def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[str]]:
+    """Consecutive paths, grouped until their files reach ``size`` bytes."""
+    chunk: list[str] = []
+    total = 0
     for path in paths:
-        result.files += 1
+        chunk.append(str(path))
         try:
-            sessions = read(path)
-        except TranscriptError as exc:
-            result.failures.append(Failure(exc.path, exc.line, exc.reason))
-        else:
-            for session in sessions:  # a table may hold many sessions: they may go to different chunks
-                chunk.append((str(path), [session]))
-                count += len(session)
-                if count >= size:
-                    yield chunk
-                    chunk, count = [], 0
-        if on_file is not None:
-            on_file(path)
+            total += path.stat().st_size
+        except OSError:
+            pass  # the reader reports it
+        if total >= size:
+            yield chunk
+            chunk, total = [], 0
     if chunk:
         yield chunk
 
@@ -184,7 +203,7 @@ def score_inputs(
     jobs: int = 1,
     engine: str = "local",
     scheduler: str | None = None,
-    chunk_size: int | None = None,
+    chunk_bytes: int | None = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> BatchResult:
     """Score transcript files and folders into ``out``: utterances, profiles and ``errors.csv``.
@@ -202,9 +221,10 @@ def score_inputs(
         jobs: Worker processes (``local`` engine); 1 scores in this process.
         engine: ``local``, or ``dask`` to score on the cluster at ``scheduler``.
         scheduler: Address of a running Dask scheduler (``dask`` engine).
-        chunk_size: Utterances gathered from consecutive files before they are tagged
-            together: bounds memory while amortising the per-call cost.
-        on_file: Called after each input file is read, for progress display.
+        chunk_bytes: Input bytes gathered from consecutive files into one chunk, read and
+            tagged together (by one worker): bounds memory while amortising the per-call
+            cost. A file is never split, so parallelism is across files.
+        on_file: Called after each input file is scored, for progress display.
     """
     if fmt not in FORMATS:
         raise OutputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}.")
@@ -214,43 +234,34 @@ def score_inputs(
     check_output_dir(out, force, fmt)
     out.mkdir(parents=True, exist_ok=True)
     result = BatchResult(out=out)
+    options = ReadOptions(columns=columns, roles=roles, max_bytes=max_bytes)
     parallel = engine == "dask" or jobs > 1
-    chunk_size = chunk_size or (500 if parallel else 4000)
-
-    def read(path: Path) -> list[Session]:
-        return read_transcript(path, columns=columns, roles=roles, max_bytes=max_bytes)
-
-    chunks = _chunks(find_inputs(inputs), result, read, chunk_size, on_file)
+    chunks = _chunks(find_inputs(inputs), chunk_bytes or (64_000 if parallel else 256_000))
     if not parallel:
         local = tagger or load(model)
-        labels = local.labels
-        tagged: Iterator[tuple[list[pd.DataFrame], list[Failure]]] = (tag_chunk(c, local) for c in chunks)
-        results = _write(out, fmt, labels, tagged, result)
-    else:
-        from .classifier import load as load_classifier
+        return _write(out, fmt, local.labels, (score_chunk(c, local, options) for c in chunks), result, on_file)
+    from .classifier import load as load_classifier
 
-        labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
-        if engine == "dask":
-            results = _run_dask(scheduler, model, chunks, out, fmt, labels, result)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                results = _write(out, fmt, labels, _in_order(pool.submit, model, chunks, 2 * jobs), result)
-    return results
+    labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
+    if engine == "dask":
+        return _run_dask(scheduler, model, options, chunks, out, fmt, labels, result, on_file)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return _write(out, fmt, labels, _in_order(pool.submit, model, options, chunks, 2 * jobs), result, on_file)
 
 
-def _in_order(submit: Callable[..., Future], model: str | None, chunks: Iterator[Chunk], window: int):
+def _in_order(submit: Callable[..., Future], model: str | None, options: ReadOptions, chunks: Iterator[list[str]], window: int):
     """Submit chunks keeping at most ``window`` in flight, and yield their results in input order."""
     pending: deque[Future] = deque()
     for chunk in chunks:
-        pending.append(submit(_worker_tag, model, chunk))
+        pending.append(submit(_worker_score, model, chunk, options))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _run_dask(scheduler: str | None, model: str | None, chunks: Iterator[Chunk], out: Path, fmt: str,
-              labels: tuple[str, ...], result: BatchResult) -> BatchResult:
+def _run_dask(scheduler: str | None, model: str | None, options: ReadOptions, chunks: Iterator[list[str]], out: Path,
+              fmt: str, labels: tuple[str, ...], result: BatchResult, on_file: Callable[[Path], None] | None) -> BatchResult:
     if not scheduler:
         raise OutputError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
     try:
@@ -260,26 +271,29 @@ def _run_dask(scheduler: str | None, model: str | None, chunks: Iterator[Chunk],
     with Client(scheduler) as client:
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         submit = partial(client.submit, pure=False)
-        return _write(out, fmt, labels, _in_order(submit, model, chunks, 2 * workers), result)
+        return _write(out, fmt, labels, _in_order(submit, model, options, chunks, 2 * workers), result, on_file)
 
 
-def _write(out: Path, fmt: str, labels: tuple[str, ...], tagged: Iterable[tuple[list[pd.DataFrame], list[Failure]]],
-           result: BatchResult) -> BatchResult:
+def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkResult], result: BatchResult,
+           on_file: Callable[[Path], None] | None) -> BatchResult:
     utterances_name, profiles_name, errors_name = output_names(fmt)
-    empty = pd.DataFrame(columns=_utterance_columns(labels))
     profiles: list[pd.DataFrame] = []
     with atomic_path(out / utterances_name) as utterances_tmp:
         writer = _TableWriter(utterances_tmp, fmt)
         try:
-            for frames, failures in tagged:
-                result.failures.extend(failures)
-                for frame in frames:
-                    writer.write(frame)
-                    profiles.append(profile(frame, labels))
-                    result.sessions += frame["session"].nunique()
-                    result.utterances += len(frame)
+            for chunk in scored:
+                result.files += len(chunk.paths)
+                result.failures.extend(chunk.failures)
+                if chunk.frame is not None:
+                    writer.write(chunk.frame)
+                    profiles.append(chunk.profiles)
+                    result.sessions += chunk.profiles["session"].nunique()
+                    result.utterances += len(chunk.frame)
+                if on_file is not None:
+                    for path in chunk.paths:
+                        on_file(Path(path))
         finally:
-            writer.close(empty)
+            writer.close(pd.DataFrame(columns=_utterance_columns(labels)))
         with atomic_path(out / profiles_name) as tmp:
             table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame(), labels)
             profile_writer = _TableWriter(tmp, fmt)
