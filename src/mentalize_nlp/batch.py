@@ -240,13 +240,23 @@ def score_inputs(
     if not parallel:
         local = tagger or load(model)
         return _write(out, fmt, local.labels, (score_chunk(c, local, options) for c in chunks), result, on_file)
-    from .classifier import load as load_classifier
-
-    labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
     if engine == "dask":
+        from .classifier import load as load_classifier
+
+        labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
         return _run_dask(scheduler, model, options, chunks, out, fmt, labels, result, on_file)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return _write(out, fmt, labels, _in_order(pool.submit, model, options, chunks, 2 * jobs), result, on_file)
+    # Load once here: where workers are forked they inherit the loaded tagger instead of each building one.
+    cached = _WORKER.get(model)
+    _WORKER[model] = tagger or cached or load(model)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            scored = _in_order(pool.submit, model, options, chunks, 2 * jobs)
+            return _write(out, fmt, _WORKER[model].labels, scored, result, on_file)
+    finally:
+        if tagger is not None:  # a caller's own tagger is lent to this run's workers only
+            del _WORKER[model]
+            if cached is not None:
+                _WORKER[model] = cached
 
 
 def _in_order(submit: Callable[..., Future], model: str | None, options: ReadOptions, chunks: Iterator[list[str]], window: int):
