@@ -69,38 +69,48 @@ def check_output_dir(out: Path, force: bool, fmt: str = "csv") -> None:
         raise OutputError(f"{out} already holds {', '.join(existing)}; pass --force to overwrite, or choose another --out.")
 
 
-class _TableWriter:
-    """Append frames to one CSV, JSON Lines or Parquet file, streaming."""
+def encode(frame: pd.DataFrame, fmt: str) -> Any:
+    """A frame in its output form, without a header: CSV or JSON Lines text, or an Arrow table.
 
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
+    Workers encode what they tagged, so the parent only appends; that keeps the parent,
+    which shares the cores with the workers, nearly idle.
+    """
+    if fmt == "parquet":
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(frame.astype({c: str for c in ("turn", "start", "end") if c in frame}), preserve_index=False)
+    if fmt == "csv":
+        return frame.to_csv(header=False, index=False, lineterminator="\n")
+    return frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+
+
+class _TableWriter:
+    """Append encoded chunks to one CSV, JSON Lines or Parquet file, streaming."""
+
+    def __init__(self, path: Path, fmt: str, columns: list[str]) -> None:
+        self.path, self.fmt, self.columns = path, fmt, columns
         self._handle: Any = None
         self._parquet: Any = None
-        self._schema: Any = None
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, encoded: Any) -> None:
         if self.fmt == "parquet":
-            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame.astype({c: str for c in ("turn", "start", "end") if c in frame}), preserve_index=False)
             if self._parquet is None:
-                self._schema = table.schema
-                self._parquet = pq.ParquetWriter(self.path, self._schema)
-            self._parquet.write_table(table.cast(self._schema))
+                self._parquet = pq.ParquetWriter(self.path, encoded.schema)
+            self._parquet.write_table(encoded.cast(self._parquet.schema))
             return
         if self._handle is None:
             self._handle = open(self.path, "w", encoding="utf-8", newline="")
             if self.fmt == "csv":
-                frame.iloc[:0].to_csv(self._handle, index=False)
-        if self.fmt == "csv":
-            frame.to_csv(self._handle, header=False, index=False)
-        else:
-            frame.to_json(self._handle, orient="records", lines=True, force_ascii=False)
+                pd.DataFrame(columns=self.columns).to_csv(self._handle, index=False, lineterminator="\n")
+        self._handle.write(encoded)
+        if encoded and not encoded.endswith("\n"):
+            self._handle.write("\n")
 
-    def close(self, empty: pd.DataFrame) -> None:
+    def close(self) -> None:
         if self._handle is None and self._parquet is None:
-            self.write(empty)
+            self.write(encode(pd.DataFrame(columns=self.columns), self.fmt))
         if self._handle is not None:
             self._handle.close()
         if self._parquet is not None:
@@ -128,12 +138,13 @@ class ChunkResult:
     """What scoring one chunk of files gave: utterance rows, profile rows, failures."""
 
     paths: list[str]
-    frame: pd.DataFrame | None = None
+    rows: Any = None
+    utterances: int = 0
     profiles: pd.DataFrame | None = None
     failures: list[Failure] = field(default_factory=list)
 
 
-def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions) -> ChunkResult:
+def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str = "csv") -> ChunkResult:
     """Read, tag and profile consecutive files; a file that fails is named and the rest go on.
 
     All sessions of the chunk are tagged in one pass; should that fail, they are tagged
@@ -157,19 +168,20 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions) -> Chunk
             except (MentalizeError, ValueError, UnicodeError) as exc:
                 result.failures.append(Failure(path, None, f"could not be tagged ({type(exc).__name__}: {exc})."))
     if frames:
-        result.frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        result.profiles = profile(result.frame, tagger.labels)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        result.rows, result.utterances = encode(frame, fmt), len(frame)
+        result.profiles = profile(frame, tagger.labels)
     return result
 
 
 _WORKER: dict[str | None, Tagger] = {}
 
 
-def _worker_score(model: str | None, paths: list[str], options: ReadOptions) -> ChunkResult:
+def _worker_score(model: str | None, paths: list[str], options: ReadOptions, fmt: str) -> ChunkResult:
     """Score a chunk in a worker process, loading the tagger once per process and model."""
     if model not in _WORKER:
         _WORKER[model] = load(model)
-    return score_chunk(paths, _WORKER[model], options)
+    return score_chunk(paths, _WORKER[model], options, fmt)
 
 
 def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[str]]:
@@ -239,7 +251,7 @@ def score_inputs(
     chunks = _chunks(find_inputs(inputs), chunk_bytes or (64_000 if parallel else 256_000))
     if not parallel:
         local = tagger or load(model)
-        return _write(out, fmt, local.labels, (score_chunk(c, local, options) for c in chunks), result, on_file)
+        return _write(out, fmt, local.labels, (score_chunk(c, local, options, fmt) for c in chunks), result, on_file)
     if engine == "dask":
         from .classifier import load as load_classifier
 
@@ -250,7 +262,7 @@ def score_inputs(
     _WORKER[model] = tagger or cached or load(model)
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            scored = _in_order(pool.submit, model, options, chunks, 2 * jobs)
+            scored = _in_order(pool.submit, model, options, fmt, chunks, 2 * jobs)
             return _write(out, fmt, _WORKER[model].labels, scored, result, on_file)
     finally:
         if tagger is not None:  # a caller's own tagger is lent to this run's workers only
@@ -259,11 +271,12 @@ def score_inputs(
                 _WORKER[model] = cached
 
 
-def _in_order(submit: Callable[..., Future], model: str | None, options: ReadOptions, chunks: Iterator[list[str]], window: int):
+def _in_order(submit: Callable[..., Future], model: str | None, options: ReadOptions, fmt: str, chunks: Iterator[list[str]],
+              window: int):
     """Submit chunks keeping at most ``window`` in flight, and yield their results in input order."""
     pending: deque[Future] = deque()
     for chunk in chunks:
-        pending.append(submit(_worker_score, model, chunk, options))
+        pending.append(submit(_worker_score, model, chunk, options, fmt))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
@@ -281,7 +294,7 @@ def _run_dask(scheduler: str | None, model: str | None, options: ReadOptions, ch
     with Client(scheduler) as client:
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         submit = partial(client.submit, pure=False)
-        return _write(out, fmt, labels, _in_order(submit, model, options, chunks, 2 * workers), result, on_file)
+        return _write(out, fmt, labels, _in_order(submit, model, options, fmt, chunks, 2 * workers), result, on_file)
 
 
 def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkResult], result: BatchResult,
@@ -289,26 +302,26 @@ def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkR
     utterances_name, profiles_name, errors_name = output_names(fmt)
     profiles: list[pd.DataFrame] = []
     with atomic_path(out / utterances_name) as utterances_tmp:
-        writer = _TableWriter(utterances_tmp, fmt)
+        writer = _TableWriter(utterances_tmp, fmt, _utterance_columns(labels))
         try:
             for chunk in scored:
                 result.files += len(chunk.paths)
                 result.failures.extend(chunk.failures)
-                if chunk.frame is not None:
-                    writer.write(chunk.frame)
+                if chunk.profiles is not None:
+                    writer.write(chunk.rows)
                     profiles.append(chunk.profiles)
                     result.sessions += chunk.profiles["session"].nunique()
-                    result.utterances += len(chunk.frame)
+                    result.utterances += chunk.utterances
                 if on_file is not None:
                     for path in chunk.paths:
                         on_file(Path(path))
         finally:
-            writer.close(pd.DataFrame(columns=_utterance_columns(labels)))
+            writer.close()
         with atomic_path(out / profiles_name) as tmp:
             table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame(), labels)
-            profile_writer = _TableWriter(tmp, fmt)
-            profile_writer.write(table)
-            profile_writer.close(table)
+            profile_writer = _TableWriter(tmp, fmt, list(table.columns))
+            profile_writer.write(encode(table, fmt))
+            profile_writer.close()
         with atomic_path(out / errors_name) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 rows = csv.writer(handle)
