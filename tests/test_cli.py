@@ -101,3 +101,19 @@ def test_all_annomi_sessions_score_end_to_end(tmp_path):
     assert set(utterances["role"]) == {"therapist", "client"}
     profiles = pd.read_csv(tmp_path / "out" / "profiles.csv")
     assert len(profiles) == 266
+
+
+def test_sheet_option_reads_a_named_workbook_sheet(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Session 4, recorded 12 May"])
+    transcript = book.create_sheet("Transcript")
+    transcript.append(["speaker", "text"])
+    transcript.append(["T", "How did that make you feel?"])
+    transcript.append(["C", "Honestly? Gutted."])
+    book.save(tmp_path / "s4.xlsx")
+    assert run("score", tmp_path / "s4.xlsx", "--out", tmp_path / "a").exit_code == 1  # the cover sheet has no columns
+    result = run("score", tmp_path / "s4.xlsx", "--out", tmp_path / "b", "--sheet", "Transcript")
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(tmp_path / "b" / "utterances.csv")["feeling_naming"]) == [1, 1]

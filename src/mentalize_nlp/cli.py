@@ -48,6 +48,7 @@ def main() -> None:
 @click.option("--session-column", default=None, help="Column naming the session (tables; default 'session' if present).")
 @click.option("--turn-column", default=None, help="Column numbering the turns (tables; default 'turn' if present).")
 @click.option("--role-column", default=None, help="Column holding the role (tables; default 'role' if present).")
+@click.option("--sheet", default=None, help="Workbook sheet to read from .xlsx inputs: a name or a 0-based position (default: the first).")
 @click.option("--max-size-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest input file read.")
 @click.option("--force", is_flag=True, help="Overwrite results already in the output folder.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), default="csv", show_default=True,
@@ -57,14 +58,14 @@ def main() -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --engine dask (e.g. tcp://10.0.0.5:8786).")
 @click.option("--html", is_flag=True, help="Also write the HTML supervision report into OUT/report/ (see 'mentalize report').")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
-          role_column, max_size_mb, force, fmt, jobs, engine, scheduler, html) -> None:
+          role_column, sheet, max_size_mb, force, fmt, jobs, engine, scheduler, html) -> None:
     """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv."""
     from .batch import check_output_dir, score_inputs
     from .transcripts import SUFFIXES, Columns, RoleMap, find_inputs
 
     columns = Columns(
         text=text_column or "text", speaker=speaker_column or "speaker", session=session_column,
-        turn=turn_column, role=role_column,
+        turn=turn_column, role=role_column, sheet=sheet,
     )
     if engine == "dask" and not scheduler:
         raise UsageError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler.")

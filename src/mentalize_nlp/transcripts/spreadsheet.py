@@ -30,15 +30,19 @@ def _workbook(data: bytes, path: Path) -> pd.ExcelFile:
         ) from exc
 
 
-def read_xlsx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, sheet: str | int = 0) -> list[Session]:
+def read_xlsx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, sheet: str | int | None = None) -> list[Session]:
     """Read one sheet of an ``.xlsx`` workbook (the first by default).
 
     Args:
         path: The workbook.
         columns: Which columns hold which fields, as for CSV.
         max_bytes: The largest file read.
-        sheet: The sheet's name, or its 0-based position.
+        sheet: The sheet's name, or its 0-based position; ``columns.sheet``, else the first, when omitted.
     """
+    if sheet is None:
+        sheet = columns.sheet if columns.sheet is not None else 0
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
     workbook = _workbook(read_bytes(path, max_bytes), path)
     with workbook:
         names = [str(name) for name in workbook.sheet_names]

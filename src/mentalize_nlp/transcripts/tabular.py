@@ -26,6 +26,8 @@ class Columns:
     role: str | None = None
     start: str | None = None
     end: str | None = None
+    sheet: str | None = None
+    """Workbook sheet to read (a name, or a 0-based position as digits); the first by default."""
 
 
 def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str | None]:
