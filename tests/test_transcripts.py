@@ -91,3 +91,11 @@ def test_bundled_samples_read(tmp_path):
         (session,) = read_transcript(file)
         assert len(session) >= 40
         assert {u.role for u in session.utterances} == {"therapist", "client"}
+
+
+def test_an_oversized_file_is_refused_with_the_fix_and_not_read(tmp_path):
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as handle:  # sparse: 100 MB on paper, nothing on disk
+        handle.truncate(100 * 1024 * 1024)
+    with pytest.raises(TranscriptError, match="--max-size-mb"):
+        read_transcript(path)
