@@ -23,7 +23,7 @@ import pandas as pd
 from .errors import MentalizeError, OutputError, TranscriptError
 from .output import atomic_path
 from .profiles import profile
-from .tagging import Tagger, load
+from .tagging import Tagger, load, tag_columns
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
 from .transcripts.decode import MAX_BYTES
 
@@ -118,10 +118,7 @@ class _TableWriter:
 
 
 def _utterance_columns(labels: tuple[str, ...]) -> list[str]:
-    return [
-        "session", "turn", "speaker", "role", "text", "start", "end",
-        *labels, *(f"p_{l}" for l in labels), "evidence", *(f"evidence_{l}" for l in labels),
-    ]
+    return ["session", "turn", "speaker", "role", "text", "start", "end", *tag_columns(labels)]
 
 
 @dataclass(frozen=True)

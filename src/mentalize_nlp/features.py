@@ -15,11 +15,13 @@ from collections.abc import Iterable
 import pandas as pd
 
 from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
+from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .pipeline.cues import SPANS_KEY
 from .pipeline.extensions import SCOPE_MODIFIERS
 from .pipeline.scope import MODIFIERS, sentence_bounds
+from .transcripts.session import speech_text
 
 FILLERS = frozenset({"um", "uh", "erm", "er", "uhm", "umm", "hmm", "mm", "mmm", "ah"})
 _FIRST = frozenset({"i", "me", "my", "myself", "im", "i'm"})
@@ -117,7 +119,9 @@ def doc_features(doc: Doc, spans_key: str = SPANS_KEY) -> tuple[str, dict[str, f
     return text, feats
 
 
-def feature_frame(docs: Iterable[Doc]) -> pd.DataFrame:
-    """The classifier's input: one row per doc with ``text`` and ``cues`` columns."""
+def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512) -> tuple[list[Doc], pd.DataFrame]:
+    """Run the pipeline over raw utterance texts (transcriber notes removed) and build the
+    classifier's input: one row per text with ``text`` and ``cues`` columns."""
+    docs = list(nlp.pipe((speech_text(str(t)) for t in texts), batch_size=batch_size))
     pairs = [doc_features(doc) for doc in docs]
-    return pd.DataFrame({"text": [text for text, _ in pairs], "cues": [feats for _, feats in pairs]})
+    return docs, pd.DataFrame({"text": [text for text, _ in pairs], "cues": [feats for _, feats in pairs]})

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,11 +18,11 @@ from spacy.tokens import Doc
 
 from . import classifier as classifier_module
 from .classifier import Classifier
-from .features import feature_frame
+from .features import featurise
 from .labels import LABELS
 from .pipeline import SPANS_KEY, build_pipeline
 from .pipeline.scope import sentence_bounds
-from .transcripts import Session, speech_text
+from .transcripts import Session
 
 _LABEL_CUES = {
     "certainty_labelling": ("TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "ABSOLUTE"),
@@ -56,6 +56,11 @@ def cue_evidence(doc: Doc, label: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def tag_columns(labels: Sequence[str]) -> list[str]:
+    """The columns :meth:`Tagger.tag_texts` returns, in order."""
+    return [*labels, *(f"p_{l}" for l in labels), "evidence", *(f"evidence_{l}" for l in labels)]
+
+
 class Tagger:
     """The spaCy pipeline and the trained classifier, together.
 
@@ -72,10 +77,6 @@ class Tagger:
         self.batch_size = batch_size
         self.labels: tuple[str, ...] = self.classifier.labels
 
-    def docs(self, texts: Iterable[str]) -> list[Doc]:
-        """Run the spaCy pipeline over texts."""
-        return list(self.nlp.pipe(texts, batch_size=self.batch_size))
-
     def tag_texts(self, texts: Sequence[str]) -> pd.DataFrame:
         """Tag raw utterance texts.
 
@@ -84,11 +85,9 @@ class Tagger:
             ``evidence_<label>`` (the words behind each positive label) and ``evidence``
             (all of them, as ``label: words; …``).
         """
-        texts = [speech_text(str(t)) for t in texts]
-        docs = self.docs(texts)
-        X = feature_frame(docs)
+        docs, X = featurise(self.nlp, texts, self.batch_size)
         if not len(X):
-            return pd.DataFrame(columns=[*self.labels, *(f"p_{l}" for l in self.labels), "evidence", *(f"evidence_{l}" for l in self.labels)])
+            return pd.DataFrame(columns=tag_columns(self.labels))
         proba = self.classifier.predict_proba(X)
         decided = self.classifier.decide(proba)
         table = pd.DataFrame(decided, columns=list(self.labels))
@@ -106,8 +105,7 @@ class Tagger:
             "; ".join(f"{label}: {row[f'evidence_{label}']}" for label in self.labels if row[label] and row[f"evidence_{label}"])
             for row in table.to_dict("records")
         ]
-        ordered = [*self.labels, *(f"p_{l}" for l in self.labels), "evidence", *(f"evidence_{l}" for l in self.labels)]
-        return table[ordered]
+        return table[tag_columns(self.labels)]
 
     def tag_frame(self, frame: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:
         """A copy of ``frame`` with the tag columns of :meth:`tag_texts` added on the right."""

@@ -16,17 +16,11 @@ from spacy.language import Language
 from .classifier import Classifier, build_estimator, library_versions, save, tune_thresholds
 from .corpus import corpus_hash, read_corpus
 from .evaluation import scores_dict
-from .features import feature_frame
+from .features import featurise
 from .labels import LABELS
 from .pipeline import build_pipeline, default_rules
-from .transcripts import speech_text
 
 log = logging.getLogger(__name__)
-
-
-def featurise(texts: list[str], nlp: Language) -> pd.DataFrame:
-    """The classifier's input frame (``text``, ``cues``) for raw utterance texts."""
-    return feature_frame(nlp.pipe((speech_text(t) for t in texts), batch_size=512))
 
 
 def rules_hash() -> str:
@@ -51,7 +45,7 @@ def train(corpus: str | Path, out: str | Path | None = None, *, C: float = 4.0, 
     nlp = nlp or build_pipeline()
     is_test = frame["split"].eq("test").to_numpy() if "split" in frame.columns else np.zeros(len(frame), bool)
     train_rows, test_rows = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-    X_train = featurise(train_rows["text"].tolist(), nlp)
+    _, X_train = featurise(nlp, train_rows["text"])
     Y_train = train_rows[list(LABELS)].to_numpy(dtype=int)
     groups = (train_rows["group"] if "group" in train_rows.columns else train_rows.index.astype(str)).astype(str).tolist()
     log.info("tuning thresholds on %d training rows", len(train_rows))
@@ -60,7 +54,7 @@ def train(corpus: str | Path, out: str | Path | None = None, *, C: float = 4.0, 
     model = Classifier(estimator=estimator, metadata={"labels": list(LABELS), "thresholds": thresholds})
     scores: dict = {}
     if len(test_rows):
-        X_test = featurise(test_rows["text"].tolist(), nlp)
+        _, X_test = featurise(nlp, test_rows["text"])
         predicted = pd.DataFrame(model.decide(model.predict_proba(X_test)), columns=list(LABELS))
         scores = {"test": scores_dict(test_rows, predicted)}
     model.metadata.update(
