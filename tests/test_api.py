@@ -26,3 +26,46 @@ def test_non_speech_in_brackets_is_not_read_as_words(tagger):
     plain = tagger.tag_texts(["Mm-hmm."]).iloc[0]
     noted = tagger.tag_texts(["Mm-hmm. [crying] (long pause)"]).iloc[0]
     assert plain["p_feeling_naming"] == noted["p_feeling_naming"]
+
+
+def test_a_bare_string_is_refused_not_split_into_characters(tagger):
+    import pytest
+
+    with pytest.raises(TypeError, match="list of texts"):
+        tagger.tag_texts("I felt really hurt")
+
+
+def test_evidence_points_at_the_exact_words_that_carried_each_label(tagger):
+    import json
+
+    text = "We met at the cafe. I felt really hurt when she left, really hurt."
+    row = tagger.tag_texts([text]).iloc[0]
+    assert row["feeling_naming"] == 1
+    spans = [s for s in json.loads(row["evidence_spans"]) if s["label"] == "feeling_naming"]
+    assert spans and all(text[s["start"]:s["end"]] == s["text"] for s in spans)
+    assert all(s["start"] >= text.index("I felt") for s in spans)
+
+
+def test_a_name_is_never_a_trait_cue(tagger):
+    row = tagger.tag_texts(["My manager, Karen, she moved my shifts again."]).iloc[0]
+    assert "Karen" not in row["evidence"]
+    assert row["certainty_labelling"] == 0
+
+
+def test_a_hedge_in_one_sentence_and_a_mental_word_in_another_are_not_perspective(tagger):
+    row = tagger.tag_texts(["Maybe we could meet on Tuesday instead. I think about my mum a lot."]).iloc[0]
+    assert row["perspective_taking"] == 0
+
+
+def test_evidence_never_lists_function_words(tagger):
+    rows = tagger.tag_texts(["Derek's not my sister.", "Do you have any questions you might have about the leaflet?"])
+    assert rows[list(LABELS)].to_numpy().sum() == 0
+    assert (rows["evidence"] == "").all()
+
+
+def test_needs_review_marks_the_uncertain_band(tagger):
+    frame = tagger.tag_texts(["I felt really hurt", "Shall we say Tuesday at ten?", "maybe he was a bit off with me"])
+    low, high = tagger.classifier.review_band
+    probs = frame[[f"p_{l}" for l in LABELS]].to_numpy()
+    expected = ((probs >= low) & (probs < high)).any(axis=1).astype(int)
+    assert frame["needs_review"].tolist() == expected.tolist()

@@ -18,7 +18,13 @@ def test_metadata_describes_the_shipped_model():
     assert {"scikit-learn", "spacy", "python"} <= set(meta["versions"])
     assert meta["cue_rules_sha256"] == rules_hash()
     assert any(name.startswith("cues__TRAIT") for name in meta["feature_names"])
-    assert meta["scores"]["test"]["n"] == meta["n_test"] > 0
+    assert not any(name in {"words__be", "words__your", "words__might", "words__me"} for name in meta["feature_names"])
+    assert meta["scores"]["written_test"]["n"] == meta["n_test_written"] > 0
+    real = meta["scores"]["real_test"]
+    assert real["turns"] > 1000 and set(real["by_source"]) == {"annomi", "mibot", "counselchat"}
+    for label in LABELS:
+        assert set(meta["calibration"][label]) == {"x", "y"}
+        assert 0 < meta["error_rates"][label]["tpr"] <= 1
 
 
 def test_a_tampered_model_is_refused(tmp_path):
@@ -44,12 +50,37 @@ def small_corpus(tmp_path_factory):
     return path
 
 
-def test_training_is_deterministic_and_never_sees_the_test_rows(small_corpus, tmp_path):
-    first = train(small_corpus, tmp_path / "a")
-    second = train(small_corpus, tmp_path / "b")
+@pytest.fixture(scope="module")
+def small_real(tmp_path_factory):
+    from mentalize_nlp.corpus import DEFAULT_REAL_CORPUS
+
+    frame = read_corpus(ROOT / DEFAULT_REAL_CORPUS)
+    frame = frame[frame["source"] != "counselchat"]  # its text stays in ../shared
+    sessions = sorted(frame["session"].unique())
+    train_sessions = [s for s in sessions if (frame.loc[frame.session == s, "split"] == "train").all()][:12]
+    test_sessions = [s for s in sessions if (frame.loc[frame.session == s, "split"] == "test").all()][:4]
+    small = frame[frame["session"].isin(train_sessions + test_sessions)]
+    path = tmp_path_factory.mktemp("real") / "small-real.csv"
+    small.to_csv(path, index=False)
+    return path
+
+
+def test_training_is_deterministic_and_never_sees_the_test_rows(small_corpus, small_real, tmp_path):
+    first = train(small_corpus, tmp_path / "a", real=small_real, folds=3)
+    second = train(small_corpus, tmp_path / "b", real=small_real, folds=3)
     assert first.metadata["sha256"] == second.metadata["sha256"]
     assert (tmp_path / "a" / ARTEFACT).read_bytes() == (tmp_path / "b" / ARTEFACT).read_bytes()
-    assert first.metadata["n_train"] == 500 and first.metadata["n_test"] == 150
-    assert set(first.metadata["scores"]["test"]["registers"]) <= {"clean", "disfluent", "asr", "british", "adolescent"}
+    real = read_corpus(small_real)
+    assert first.metadata["n_train"] == 500 + int((real["split"] == "train").sum())
+    assert first.metadata["n_test_written"] == 150
+    assert first.metadata["scores"]["real_test"]["sessions"] == 4
+    assert set(first.metadata["scores"]["written_test"]["registers"]) <= {"clean", "disfluent", "asr", "british", "adolescent"}
     reloaded = load(tmp_path / "a")
     assert reloaded.metadata["sha256"] == first.metadata["sha256"]
+    assert reloaded.metadata["thresholds"] == first.metadata["thresholds"]
+
+
+def test_without_a_real_corpus_calibration_comes_from_the_corpus_itself(small_corpus):
+    model = train(small_corpus, None, folds=3)
+    assert set(model.metadata["calibration"]) == set(LABELS)
+    assert "real_test" not in model.metadata["scores"]

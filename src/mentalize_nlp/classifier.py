@@ -1,9 +1,10 @@
 """The scikit-learn classifier: how it is built, trained, saved and loaded.
 
-The artefact is a stock ``Pipeline``: a ``ColumnTransformer`` over the utterance text
-(word and character n-gram TF-IDF) and the cue features (``DictVectorizer``), then one
-logistic regression per label. Beside the joblib file sits a JSON metadata file with the
-labels, feature names, library versions, corpus hash, test scores, decision thresholds and
+The artefact is a stock ``Pipeline``: a ``ColumnTransformer`` over a unit's content words
+(word n-gram TF-IDF) and its cue features (``DictVectorizer``), then one logistic
+regression per label. A unit is a sentence; a turn takes the score of its most telling
+sentence, which is then calibrated (:mod:`mentalize_nlp.calibration`). Beside the joblib file sits a JSON metadata file with the
+labels, feature names, library versions, corpus hashes, scores, calibration, thresholds and
 the artefact's SHA-256, which is checked before the file is unpickled (loading a joblib
 file runs code, so a file that is not the one described is refused).
 """
@@ -27,10 +28,10 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
-from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
+from .calibration import apply_isotonic
 from .errors import ModelError
 from .labels import LABELS
 
@@ -38,44 +39,43 @@ ARTEFACT = "mentalize-classifier.joblib"
 METADATA = "mentalize-classifier.json"
 
 
-def build_estimator(C: float = 4.0) -> Pipeline:
-    """The untrained classifier; its input is a frame with ``text`` and ``cues`` columns."""
+def build_estimator(C: float = 1.0, *, min_df: int = 2) -> Pipeline:
+    """The untrained unit classifier; its input is a frame with ``text`` (content words)
+    and ``cues`` (named cue features) columns."""
     features = ColumnTransformer(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b\w+\b|n't"), "text"),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=40000), "text"),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=r"\S+"), "text"),
             ("cues", DictVectorizer(), "cues"),
         ]
     )
-    model = OneVsRestClassifier(LogisticRegression(C=C, class_weight="balanced", max_iter=5000, solver="liblinear", random_state=0))
+    model = MultiOutputClassifier(LogisticRegression(C=C, class_weight="balanced", max_iter=5000, solver="liblinear", random_state=0))
     return Pipeline([("features", features), ("model", model)])
 
 
-def tune_thresholds(X: pd.DataFrame, Y: np.ndarray, groups: list[str], C: float, folds: int = 5) -> list[float]:
-    """Per-label decision thresholds that maximise F1 in grouped cross-validation on the training data."""
-    oof = np.zeros(Y.shape, dtype=float)
-    for train_idx, val_idx in GroupKFold(n_splits=folds).split(X, Y, groups):
-        est = build_estimator(C).fit(X.iloc[train_idx], Y[train_idx])
-        oof[val_idx] = est.predict_proba(X.iloc[val_idx])
-    thresholds = []
-    grid = np.arange(0.2, 0.81, 0.025)
-    for j in range(Y.shape[1]):
-        f1s = []
-        for t in grid:
-            pred = oof[:, j] >= t
-            tp = float(np.sum(pred & (Y[:, j] == 1)))
-            f1s.append(2 * tp / max(float(pred.sum() + Y[:, j].sum()), 1.0))
-        thresholds.append(round(float(grid[int(np.argmax(f1s))]), 3))
-    return thresholds
+def turn_max(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per doc and label, the highest unit probability and the index of the unit that has it.
+
+    Units of one doc are contiguous and every doc has at least one, so a turn's score is
+    the score of its most telling sentence, and that sentence is what carried the label.
+    """
+    if not n_docs:
+        width = unit_proba.shape[1] if unit_proba.ndim == 2 else 0
+        return np.zeros((0, width)), np.zeros((0, width), dtype=int)
+    starts = np.flatnonzero(np.r_[True, unit_doc[1:] != unit_doc[:-1]])
+    best = np.maximum.reduceat(unit_proba, starts, axis=0)
+    carrier = np.empty(best.shape, dtype=int)
+    ends = np.r_[starts[1:], len(unit_doc)]
+    for d, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        carrier[d] = s + np.argmax(unit_proba[s:e], axis=0)
+    return best, carrier
 
 
 @dataclass
 class Classifier:
-    """A trained estimator with its metadata; ``predict`` applies the stored thresholds."""
+    """A trained estimator with its metadata: calibration, thresholds and error rates."""
 
     estimator: Pipeline
     metadata: dict[str, Any] = field(default_factory=dict)
-    _vocab: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -85,30 +85,30 @@ class Classifier:
     def thresholds(self) -> np.ndarray:
         return np.asarray(self.metadata.get("thresholds", [0.5] * len(self.labels)), dtype=float)
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probability of each label, one column per label."""
-        return self.estimator.predict_proba(X)
+    @property
+    def review_band(self) -> tuple[float, float]:
+        """Calibrated probabilities in ``[low, high)`` are too uncertain to trust unread."""
+        low, high = self.metadata.get("review_band", (0.3, 0.7))
+        return float(low), float(high)
+
+    def error_rates(self, label: str) -> dict[str, float] | None:
+        """True- and false-positive rates measured on held-out real talk, if recorded."""
+        return self.metadata.get("error_rates", {}).get(label)
+
+    def unit_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Raw probability of each label for each unit, one column per label."""
+        if not len(X):
+            return np.zeros((0, len(self.labels)))
+        return np.column_stack([p[:, 1] for p in self.estimator.predict_proba(X)])
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from raw turn scores, label by label."""
+        maps = self.metadata.get("calibration", {})
+        return np.column_stack([apply_isotonic(raw[:, j], maps.get(label)) for j, label in enumerate(self.labels)]) if len(raw) else raw
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
-        """0/1 labels from probabilities, with the per-label thresholds."""
+        """0/1 labels from calibrated probabilities, with the per-label thresholds."""
         return (proba >= self.thresholds).astype(int)
-
-    def word_contributions(self, X: pd.DataFrame, rows: np.ndarray, label_index: int, k: int = 3) -> list[list[str]]:
-        """For each row, up to ``k`` word n-grams of its text that pushed ``label`` up the most."""
-        words = self.estimator.named_steps["features"].named_transformers_["words"]
-        if self._vocab is None:
-            self._vocab = words.get_feature_names_out()
-        vocab = self._vocab
-        coef = self.estimator.named_steps["model"].estimators_[label_index].coef_.ravel()[: len(vocab)]
-        matrix = words.transform(X["text"].iloc[rows]).tocsr()
-        out = []
-        for r in range(matrix.shape[0]):
-            start, end = matrix.indptr[r], matrix.indptr[r + 1]
-            idx, vals = matrix.indices[start:end], matrix.data[start:end]
-            contrib = vals * coef[idx]
-            order = np.argsort(-contrib)
-            out.append([str(vocab[idx[o]]) for o in order[:k] if contrib[o] > 0])
-        return out
 
 
 def _drop_run_state(estimator: Pipeline) -> None:

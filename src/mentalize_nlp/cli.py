@@ -127,26 +127,41 @@ def report(directory, groups_file, group_pattern) -> None:
 
 @main.command()
 @click.option("--corpus", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Annotated CSV (text, a 0/1 column per label, optional group/register/split). Default: corpora/mentalizing/corpus.csv")
+              help="Annotated CSV (text, a 0/1 column per label, optional group/session/register/split). Default: corpora/mentalizing/corpus.csv")
+@click.option("--real", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Real-talk corpus (sentences of real sessions, with session and turn) that calibration, thresholds and "
+                   "the reported figures come from. Default: corpora/real/corpus.csv when training the default corpus.")
+@click.option("--no-real", is_flag=True, help="Train and calibrate on --corpus alone.")
+@click.option("--shared", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The shared corpora folder, for real rows whose text stays there (default: ../shared/corpora).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
               help="Folder to write the model into.")
-@click.option("-C", "C", type=float, default=4.0, show_default=True, help="Inverse regularisation strength.")
-def train(corpus, out, C) -> None:
-    """Train the classifier on the corpus's train split and measure it on its test split."""
-    from .corpus import DEFAULT_CORPUS
+@click.option("-C", "C", type=float, default=1.0, show_default=True, help="Inverse regularisation strength.")
+def train(corpus, real, no_real, shared, out, C) -> None:
+    """Train the classifier, calibrate it on held-out sessions, and measure it on the test splits."""
+    from .corpus import DEFAULT_CORPUS, DEFAULT_REAL_CORPUS, DEFAULT_SHARED
     from .training import train as train_model
 
+    if real is None and corpus is None and not no_real:
+        real = DEFAULT_REAL_CORPUS
     try:
-        model = train_model(corpus or DEFAULT_CORPUS, out, C=C)
+        model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, shared=shared or DEFAULT_SHARED, C=C)
     except MentalizeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {out / 'mentalize-classifier.joblib'} (sha256 {model.metadata['sha256'][:12]}…).", err=True)
-    test = model.metadata.get("scores", {}).get("test")
-    if test:
-        click.echo(f"test split: n={test['n']}, macro-F1 {test['macro_f1']:.3f}")
-        for label, s in test["labels"].items():
+    scores = model.metadata.get("scores", {})
+    real_test = scores.get("real_test")
+    if real_test:
+        click.echo(f"real talk, held-out sessions: {real_test['turns']} turns in {real_test['sessions']} sessions, "
+                   f"macro-F1 {real_test['macro_f1']:.3f} (95% CI {real_test['macro_f1_low']:.3f}-{real_test['macro_f1_high']:.3f})")
+        for label, s in real_test["labels"].items():
+            click.echo(f"  {label:22s} F1 {s['f1']:.3f} [{s['f1_low']:.3f}-{s['f1_high']:.3f}]  P {s['precision']:.3f}  R {s['recall']:.3f}")
+    written = scores.get("written_test")
+    if written:
+        click.echo(f"written test split: n={written['n']}, macro-F1 {written['macro_f1']:.3f}")
+        for label, s in written["labels"].items():
             click.echo(f"  {label:22s} F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}  kappa {s['kappa']:.3f}")
-        for register, s in test.get("registers", {}).items():
+        for register, s in written.get("registers", {}).items():
             click.echo(f"  register {register:13s} n={s['n']:4d} macro-F1 {s['macro_f1']:.3f}")
 
 

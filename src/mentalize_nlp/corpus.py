@@ -1,13 +1,19 @@
 """The annotated corpus: reading it, checking it, and keeping near-duplicates on one side of the split.
 
-A corpus is a CSV with one row per utterance: ``text``, one 0/1 column per label, and
-optionally ``id``, ``group``, ``register``, ``role`` and ``split`` (``train``/``test``).
-Researchers retrain on their own codes with a file of the same shape.
+A corpus is a CSV with one row per utterance (or per sentence of one): ``text``, one 0/1
+column per label, and optionally ``id``, ``group``, ``register``, ``role``, ``source``,
+``session``, ``turn`` and ``split`` (``train``/``test``). Researchers retrain on their own
+codes with a file of the same shape.
+
+Two corpora ship with the project: the written one (``corpora/mentalizing``), and the
+real-talk one (``corpora/real``): sentences of real sessions coded by hand, whose
+counselling-forum rows point into the shared corpora instead of copying their text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from pathlib import Path
 
@@ -17,7 +23,14 @@ import pandas as pd
 from .errors import CorpusError
 from .labels import LABELS
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CORPUS = Path("corpora") / "mentalizing" / "corpus.csv"
+DEFAULT_REAL_CORPUS = Path("corpora") / "real" / "corpus.csv"
+DEFAULT_SHARED = Path("..") / "shared" / "corpora"
+_EXTERNAL_TEXT = {"counselchat": ("counselchat", "counselchat.csv")}
+"""Sources whose licence keeps their text out of the project: rows refer to it by session,
+turn and character offsets, and the text is read from the shared corpora folder."""
 _FILLER_RE = re.compile(r"\b(um+|uh+|erm|er|like|you know|i mean|sort of|kind of)\b")
 _NON_WORD_RE = re.compile(r"[^a-z0-9 ]+")
 
@@ -49,6 +62,36 @@ def read_corpus(path: str | Path) -> pd.DataFrame:
             raise CorpusError(f"{path}, line {row}: column {label} must be 0 or 1, found {frame.at[bad[0], label]!r}.")
         frame[label] = values.astype(int)
     return frame
+
+
+def resolve_text(frame: pd.DataFrame, shared: str | Path = DEFAULT_SHARED) -> pd.DataFrame:
+    """Fill the ``text`` of rows whose source keeps its text outside the project.
+
+    Such rows carry ``source``, ``session`` (``<source>-<id>``), ``turn``, ``start_char``
+    and ``end_char``; their text is cut from the source file in ``shared``. Rows whose
+    source file is not there are dropped, and the drop is logged.
+    """
+    if "source" not in frame.columns:
+        return frame
+    frame = frame.copy()
+    keep = pd.Series(True, index=frame.index)
+    for source, (folder, name) in _EXTERNAL_TEXT.items():
+        rows = frame["source"].eq(source) & frame["text"].eq("")
+        if not rows.any():
+            continue
+        path = Path(shared) / folder / name
+        if not path.exists():
+            log.warning("%s not found: %d %s rows left out (pass the shared corpora folder).", path, int(rows.sum()), source)
+            keep &= ~rows
+            continue
+        texts = pd.read_csv(path, dtype={"text": str}, keep_default_na=False)
+        lookup = {(f"{source}-{s}", int(t)): x for s, t, x in zip(texts["session"], texts["turn"], texts["text"])}
+        cut = []
+        for session, turn, start, end in frame.loc[rows, ["session", "turn", "start_char", "end_char"]].itertuples(index=False):
+            full = lookup.get((str(session), int(turn)), "")
+            cut.append(" ".join(full[int(start): int(end)].split()))
+        frame.loc[rows, "text"] = cut
+    return frame[keep & frame["text"].ne("")].reset_index(drop=True)
 
 
 def corpus_hash(path: str | Path) -> str:

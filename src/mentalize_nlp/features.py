@@ -1,41 +1,57 @@
-"""Turn a processed ``Doc`` into what the classifier reads: named cue features and text.
+"""Turn a processed ``Doc`` into what the classifier reads, one row per unit.
 
-Cue features are counts named ``CATEGORY`` and ``CATEGORY|state`` (``active``,
-``hedged``, ``negated``, ``reported``, ``quoted``, ``pseudo``, ``endorsed``), plus a few
-interactions a supervisor would recognise: a hedge and a mental-state verb in one
-sentence, an emotion word attached to "I", "you" or a third person, a question.
-The text is the token norms with fillers removed, so "dont", "don't" and "do not" meet.
+A *unit* is what a decision is made on: one sentence of a turn when tagging (the spec's
+unit is the utterance, or one sentence of it), the whole text when training on a corpus
+row that was coded as a whole. Each unit gives two inputs:
+
+- named cue features: counts named ``CATEGORY`` and ``CATEGORY|state`` (``active``,
+  ``hedged``, ``negated``, ``reported``, ``quoted``, ``pseudo``, ``endorsed``), plus a few
+  interactions a supervisor would recognise (a hedge and a mental-state verb in one
+  sentence, an emotion word attached to "I", "you" or a third person, a question);
+- content words: the token norms without function words and fillers, so the word
+  n-grams can learn "selfish" or "worried" but never "be", "your" or "might" (those
+  only count through the cue lists, where the scope step has given them a meaning).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
-
 from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .pipeline.cues import SPANS_KEY
 from .pipeline.extensions import SCOPE_MODIFIERS
 from .pipeline.scope import MODIFIERS, sentence_bounds
-from .transcripts.session import speech_text
+from .transcripts.session import speech_mask
 
-FILLERS = frozenset({"um", "uh", "erm", "er", "uhm", "umm", "hmm", "mm", "mmm", "ah"})
+FILLERS = frozenset({"um", "uh", "erm", "er", "uhm", "umm", "hmm", "mm", "mmm", "ah", "mm-hmm", "uh-huh", "hm"})
+_FUNCTION_WORDS = frozenset(STOP_WORDS) | FILLERS | {"'s", "n't", "'m", "'re", "'ve", "'ll", "'d", "s", "m", "re", "ve", "ll", "d", "gonna", "wanna", "gotta", "like", "yeah", "okay", "ok", "oh"}
 _FIRST = frozenset({"i", "me", "my", "myself", "im", "i'm"})
 _SECOND = frozenset({"you", "your", "yourself", "ya", "u"})
 _THIRD = frozenset({"she", "he", "they", "her", "him", "them", "his", "their", "mum", "mom", "dad", "people", "everyone"})
+_CAUSE = frozenset({"because", "cause", "'cause", "cos", "coz", "why", "since", "reason", "made", "makes", "make"})
 _WH = frozenset({"what", "how", "why", "who", "which", "where", "when"})
 _AUX_Q = frozenset({"do", "did", "does", "are", "were", "was", "is", "could", "can", "would", "have", "had"})
 _HEDGEABLE = frozenset({"MENTAL_VERB", "EMOTION", "PERSPECTIVE", "TRAIT", "MOTIVE", "STANCE", "FEEL"})
-_VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION"})
+_VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 _COPULA = frozenset({"is", "'s", "s", "are", "'re", "re", "am", "'m", "was", "were", "be", "being", "such", "called", "so", "a", "an", "total", "complete", "absolute", "real", "right", "proper", "just", "bloody", "fucking", "effing"})
 
 
-def _sentence_of(bounds: list[tuple[int, int]], i: int) -> int:
-    return bisect_right([start for start, _ in bounds], i) - 1
+@dataclass(frozen=True)
+class Unit:
+    """One decision unit of one doc: token range ``[start, end)`` and its character offsets."""
+
+    doc: int
+    start: int
+    end: int
+    start_char: int
+    end_char: int
 
 
 def _person(norms: list[str]) -> list[str]:
@@ -53,43 +69,54 @@ def _is_question(norms: list[str], punct: list[bool]) -> bool:
     return first in _WH or (first in _AUX_Q and second in {"you", "she", "he", "they", "it", "that", "i"})
 
 
-def doc_features(doc: Doc, spans_key: str = SPANS_KEY) -> tuple[str, dict[str, float]]:
-    """The classifier's two inputs for one doc: normalised text and named cue features.
+def cue_states(cue: Span) -> list[str]:
+    """The scope states of a cue (``hedged``, ``negated``, …), or ``["active"]`` when none."""
+    return [name for name in (*SCOPE_MODIFIERS, "endorsed") if getattr(cue._, name)] or ["active"]
 
-    Cue features are counts of each cue category and of each ``CATEGORY|state``, and a
-    few interactions within a sentence. Keys are added in a fixed order (sets are sorted
-    before use), so the fitted vectoriser, and so the saved model, is the same byte for
-    byte from run to run.
+
+def unit_features(
+    start: int, end: int, norms: list[str], punct: list[bool], cues: list[Span], bounds: list[tuple[int, int]]
+) -> tuple[str, dict[str, float]]:
+    """The classifier's two inputs for tokens ``[start, end)`` of a doc.
+
+    Args:
+        norms, punct: Token norms and punctuation/space flags of the whole doc.
+        cues: The cue spans that start inside the unit.
+        bounds: The sentences inside the unit, as token ranges.
+
+    Keys are added in a fixed order, so the fitted vectoriser, and so the saved model, is
+    the same byte for byte from run to run.
     """
-    table = doc.to_array([NORM, IS_PUNCT, IS_SPACE])
-    strings = doc.vocab.strings
-    norms = [strings[h] for h in table[:, 0].tolist()]
-    punct = (table[:, 1] | table[:, 2]).astype(bool).tolist()
-    text = " ".join(n for n, p in zip(norms, punct) if not p and n not in FILLERS)
+    text = " ".join(n for n, p in zip(norms[start:end], punct[start:end]) if not p and n not in _FUNCTION_WORDS)
     feats: dict[str, float] = {}
 
     def add(name: str, value: float = 1.0) -> None:
         feats[name] = feats.get(name, 0.0) + value
 
-    bounds = sentence_bounds(doc)
+    bounds = bounds or [(start, end)]
     by_sent: list[list[Span]] = [[] for _ in bounds]
-    for cue in doc.spans.get(spans_key, []):
+    sent_starts = [s for s, _ in bounds]
+    for cue in cues:
         add(cue.label_)
-        by_sent[_sentence_of(bounds, cue.start)].append(cue)
+        k = max(bisect_left(sent_starts, cue.start + 1) - 1, 0)
+        by_sent[k].append(cue)
         if cue.label_ in MODIFIERS:
             continue
-        states = [name for name in (*SCOPE_MODIFIERS, "endorsed") if getattr(cue._, name)]
-        for state in states or ["active"]:
+        states = cue_states(cue)
+        for state in states:
             add(f"{cue.label_}|{state}")
-        if cue.label_ == "TRAIT" and not states:
-            sent_start = bounds[_sentence_of(bounds, cue.start)][0]
-            if set(norms[max(cue.start - 4, sent_start): cue.start]) & _COPULA:
+        before = next((norms[i] for i in range(cue.start - 1, max(cue.start - 4, start - 1), -1) if not punct[i]), "^")
+        after = next((norms[i] for i in range(cue.end, min(cue.end + 3, end)) if not punct[i]), "$")
+        add(f"{cue.label_}<{before}")
+        add(f"{cue.label_}>{after}")
+        if cue.label_ == "TRAIT" and states == ["active"]:
+            if set(norms[max(cue.start - 4, bounds[k][0]): cue.start]) & _COPULA:
                 add("TRAIT|verdict")
-    for (start, end), in_sent in zip(bounds, by_sent):
+    for (s, e), in_sent in zip(bounds, by_sent):
         labels = {c.label_ for c in in_sent}
         active = {c.label_ for c in in_sent if c.label_ not in MODIFIERS and c._.active}
-        person = _person(norms[start:end])
-        if _is_question(norms[start:end], punct[start:end]):
+        person = _person(norms[s:e])
+        if _is_question(norms[s:e], punct[s:e]):
             add("question")
             for who in person:
                 add(f"question&{who}")
@@ -110,18 +137,63 @@ def doc_features(doc: Doc, spans_key: str = SPANS_KEY) -> tuple[str, dict[str, f
                 add(f"verdict&{who}")
             if active & {"CERTAINTY", "ABSOLUTE"}:
                 add("verdict&certainty")
+        if labels & {"EMOTION", "MENTAL_VERB"} and _CAUSE.intersection(norms[s:e]):
+            for label in sorted(labels & {"EMOTION", "MENTAL_VERB"}):
+                add(f"CAUSE&{label}")
         if "MENTAL_VERB" in labels:
             for who in person:
                 add(f"MENTAL&{who}")
-    words = sum(1 for p in punct if not p)
+            if "HEDGE" in labels and person:
+                add("HEDGE&MENTAL&person")
+    words = sum(1 for p in punct[start:end] if not p)
     feats["length_short"] = float(words <= 3)
     feats["length_long"] = float(words >= 25)
     return text, feats
 
 
-def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512) -> tuple[list[Doc], pd.DataFrame]:
-    """Run the pipeline over raw utterance texts (transcriber notes removed) and build the
-    classifier's input: one row per text with ``text`` and ``cues`` columns."""
-    docs = list(nlp.pipe((speech_text(str(t)) for t in texts), batch_size=batch_size))
-    pairs = [doc_features(doc) for doc in docs]
-    return docs, pd.DataFrame({"text": [text for text, _ in pairs], "cues": [feats for _, feats in pairs]})
+def doc_units(doc: Doc, index: int, *, by_sentence: bool) -> list[Unit]:
+    """The decision units of a doc: its sentences, or the whole doc as one unit."""
+    if not len(doc):
+        return [Unit(index, 0, 0, 0, 0)]
+    ranges = sentence_bounds(doc) if by_sentence else [(0, len(doc))]
+    if len(ranges) == 1:
+        return [Unit(index, 0, len(doc), 0, len(doc.text))]
+    units = []
+    for start, end in ranges:
+        span = doc[start:end]
+        if by_sentence and all(t.is_space or t.is_punct for t in span) and units:
+            continue  # a lone "..." or stray space is not a sentence of its own
+        units.append(Unit(index, start, end, span.start_char, span.end_char))
+    return units or [Unit(index, 0, len(doc), 0, len(doc.text))]
+
+
+def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_sentence: bool = True) -> tuple[list[Doc], list[Unit], pd.DataFrame]:
+    """Run the pipeline over raw utterance texts and build the classifier's input.
+
+    Transcriber notes such as ``[inaudible]`` are blanked to spaces (not removed), so
+    character offsets in the docs are offsets in the original texts.
+
+    Returns:
+        The docs, their units (sentences when ``by_sentence``, else one per text), and a
+        frame with ``text`` and ``cues`` columns, one row per unit.
+    """
+    docs = list(nlp.pipe((speech_mask(str(t)) for t in texts), batch_size=batch_size))
+    units: list[Unit] = []
+    rows_text: list[str] = []
+    rows_cues: list[dict[str, float]] = []
+    for i, doc in enumerate(docs):
+        table = doc.to_array([NORM, IS_PUNCT, IS_SPACE])
+        strings = doc.vocab.strings
+        norms = [strings[h] for h in table[:, 0].tolist()]
+        punct = (table[:, 1] | table[:, 2]).astype(bool).tolist()
+        cues = list(doc.spans.get(SPANS_KEY, []))
+        cue_starts = [c.start for c in cues]
+        sentences = sentence_bounds(doc)
+        for unit in doc_units(doc, i, by_sentence=by_sentence):
+            lo, hi = bisect_left(cue_starts, unit.start), bisect_left(cue_starts, unit.end)
+            inside = [(unit.start, unit.end)] if by_sentence else sentences
+            text, feats = unit_features(unit.start, unit.end, norms, punct, cues[lo:hi], inside)
+            units.append(unit)
+            rows_text.append(text)
+            rows_cues.append(feats)
+    return docs, units, pd.DataFrame({"text": rows_text, "cues": rows_cues})

@@ -3,21 +3,36 @@
 The mentalizing balance is ``(PT + FN - CL) / (PT + FN + CL)`` over the label counts
 (perspective-taking, feeling-naming, certainty-laden labelling): +1 when every tagged
 utterance mentalizes, -1 when every one is certainty-laden, empty when nothing is tagged.
+
+Counts are what the tagger tagged. Because single tags are sometimes wrong, each label
+also gets an *adjusted* count, corrected for the tagger's true- and false-positive rates
+measured on held-out real talk (adjusted classify-and-count), and a 90% interval for the
+true count and rate (the Wilson interval of the tagged rate, carried through the same
+correction); see :mod:`mentalize_nlp.calibration`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from .calibration import adjusted_count, count_interval
 from .labels import LABELS
+
+NO_CUE = "no cue word"
+"""How the evidence of a label given without any cue word begins."""
+
+ErrorRates = Mapping[str, Mapping[str, float]]
 
 
 def _top_words(series: pd.Series, k: int = 5) -> str:
     counts: Counter[str] = Counter()
     for cell in series:
+        if str(cell).startswith(NO_CUE):
+            continue
         counts.update(w.strip().lower() for w in str(cell).split(",") if w.strip())
     return ", ".join(f"{w} ({n})" if n > 1 else w for w, n in counts.most_common(k))
 
@@ -34,17 +49,28 @@ def balance(positive: pd.Series | float, negative: pd.Series | float) -> pd.Seri
     return (positive - negative) / total if total else float("nan")
 
 
-def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.DataFrame:
+def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS, error_rates: ErrorRates | None = None) -> pd.DataFrame:
     """Counts, rates per 100 utterances and the mentalizing balance per session and speaker.
 
-    Also, per label, the turns that drive each count (``<label>_turns``, ``;``-separated)
-    and the most frequent evidence words (``<label>_evidence``).
+    Args:
+        utterances: The tagged utterance table.
+        error_rates: Per label, ``tpr`` and ``fpr`` of the tagger on held-out real talk
+            (the model's ``error_rates``); without them the adjusted count is the count.
+
+    Also, per label: the adjusted count and rate with a 90% interval
+    (``<label>_adjusted``, ``<label>_count_low``/``_high``, ``<label>_per_100_low``/``_high``),
+    the turns that drive each count (``<label>_turns``, ``;``-separated) and the most
+    frequent evidence words (``<label>_evidence``); and the utterances marked for review.
     """
     keys = ["session", "speaker"]
     columns = ["session", "speaker", "role", "utterances"]
     for label in labels:
         columns += [f"{label}_count", f"{label}_per_100"]
-    columns += ["mentalizing_balance", *(f"{l}_turns" for l in labels), *(f"{l}_evidence" for l in labels)]
+    columns += ["mentalizing_balance"]
+    for label in labels:
+        columns += [f"{label}_adjusted", f"{label}_count_low", f"{label}_count_high", f"{label}_adjusted_per_100",
+                    f"{label}_per_100_low", f"{label}_per_100_high"]
+    columns += ["needs_review_count", "needs_review_share", *(f"{l}_turns" for l in labels), *(f"{l}_evidence" for l in labels)]
     if utterances.empty:
         return pd.DataFrame(columns=columns)
     groups = utterances.groupby(keys, sort=False)
@@ -54,6 +80,19 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
         table[f"{label}_per_100"] = (100.0 * table[f"{label}_count"] / table["utterances"]).round(2)
     mentalizing = table.get("perspective_taking_count", 0) + table.get("feeling_naming_count", 0)
     table["mentalizing_balance"] = balance(mentalizing, table.get("certainty_labelling_count", 0)).round(3)
+    n = table["utterances"].to_numpy()
+    for label in labels:
+        rates = (error_rates or {}).get(label) or {"tpr": 1.0, "fpr": 0.0}
+        count = table[f"{label}_count"].to_numpy()
+        adjusted = adjusted_count(count, n, rates["tpr"], rates["fpr"])
+        low, high = count_interval(count, n, rates["tpr"], rates["fpr"])
+        table[f"{label}_adjusted"] = adjusted.round(1)
+        table[f"{label}_count_low"], table[f"{label}_count_high"] = low.round(1), high.round(1)
+        table[f"{label}_adjusted_per_100"] = (100.0 * adjusted / n).round(2)
+        table[f"{label}_per_100_low"], table[f"{label}_per_100_high"] = (100.0 * low / n).round(2), (100.0 * high / n).round(2)
+    review = groups["needs_review"].sum().astype(int) if "needs_review" in utterances else pd.Series(0, index=table.index)
+    table["needs_review_count"] = review
+    table["needs_review_share"] = (review / table["utterances"]).round(3)
     for label in labels:
         hits = utterances[utterances[label] == 1].groupby(keys, sort=False)
         table[f"{label}_turns"] = _text_column(hits["turn"].agg(lambda s: ";".join(map(str, s))), table.index)

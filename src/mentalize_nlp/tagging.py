@@ -9,33 +9,35 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from . import classifier as classifier_module
-from .classifier import Classifier
+from .classifier import Classifier, turn_max
 from .features import featurise
 from .labels import LABELS
 from .pipeline import SPANS_KEY, build_pipeline
-from .pipeline.scope import sentence_bounds
+from .profiles import NO_CUE
 from .transcripts import Session
 
 _LABEL_CUES = {
-    "certainty_labelling": ("TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "ABSOLUTE"),
+    "certainty_labelling": ("TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "ABSOLUTE", "PREDICTION"),
     "feeling_naming": ("EMOTION", "FEELING_QUESTION"),
     "perspective_taking": ("PERSPECTIVE",),
 }
 _SOFT_CERTAINTY = frozenset({"obviously", "clearly", "definitely", "of course", "i know", "i just know", "for sure", "no doubt"})
 
 
-def cue_evidence(doc: Doc, label: str) -> list[str]:
-    """The cue words in ``doc`` that support ``label`` in their context."""
-    words: list[str] = []
-    cues = list(doc.spans.get(SPANS_KEY, []))
+def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """The cue spans in tokens ``[start, end)`` of ``doc`` that support ``label`` in their context."""
+    end = len(doc) if end is None else end
+    cues = [c for c in doc.spans.get(SPANS_KEY, []) if start <= c.start < end]
+    found: list[Span] = []
     for cue in cues:
         if cue.label_ not in _LABEL_CUES[label]:
             continue
@@ -43,22 +45,21 @@ def cue_evidence(doc: Doc, label: str) -> list[str]:
             continue
         if label == "feeling_naming" and (cue._.reported or cue._.quoted):
             continue
-        words.append(cue.text)
+        found.append(cue)
     if label == "certainty_labelling":
-        words += [c.text for c in cues if c.label_ == "CERTAINTY" and c.text.lower() in _SOFT_CERTAINTY and c._.active]
+        found += [c for c in cues if c.label_ == "CERTAINTY" and c.text.lower() in _SOFT_CERTAINTY and c._.active]
     if label == "perspective_taking":
-        for start, end in sentence_bounds(doc):
-            in_sent = [c for c in cues if start <= c.start < end]
-            hedges = [c.text for c in in_sent if c.label_ == "HEDGE"]
-            minds = [c.text for c in in_sent if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged]
-            if hedges and minds:
-                words += hedges[:1] + minds
-    return list(dict.fromkeys(words))
+        hedges = [c for c in cues if c.label_ == "HEDGE"]
+        minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged]
+        if hedges and minds:
+            found += hedges[:1] + minds
+    unique = {(c.start, c.end): c for c in sorted(found, key=lambda c: (c.start, c.end))}
+    return list(unique.values())
 
 
 def tag_columns(labels: Sequence[str]) -> list[str]:
     """The columns :meth:`Tagger.tag_texts` returns, in order."""
-    return [*labels, *(f"p_{l}" for l in labels), "evidence", *(f"evidence_{l}" for l in labels)]
+    return [*labels, *(f"p_{l}" for l in labels), "needs_review", "evidence", *(f"evidence_{l}" for l in labels), "evidence_spans"]
 
 
 class Tagger:
@@ -78,33 +79,53 @@ class Tagger:
         self.labels: tuple[str, ...] = self.classifier.labels
 
     def tag_texts(self, texts: Sequence[str]) -> pd.DataFrame:
-        """Tag raw utterance texts.
+        """Tag raw utterance texts, deciding sentence by sentence.
+
+        Each sentence of a text is scored on its own; the text takes, per label, the score
+        of its most telling sentence, calibrated so that ``p_<label>`` is the share of such
+        utterances that human coders label so on real talk.
 
         Returns:
             One row per text: a 0/1 column per label, ``p_<label>`` probabilities,
-            ``evidence_<label>`` (the words behind each positive label) and ``evidence``
-            (all of them, as ``label: words; …``).
+            ``needs_review`` (a probability in the uncertain band), ``evidence_<label>``
+            (the cue words behind each positive label, or "no cue word; model score …"),
+            ``evidence`` (all of them, as ``label: words; …``) and ``evidence_spans`` (JSON:
+            each evidence word, or the sentence that carried a cue-less label, with its
+            character offsets in the text).
         """
-        docs, X = featurise(self.nlp, texts, self.batch_size)
-        if not len(X):
+        if isinstance(texts, str):
+            raise TypeError("tag_texts takes a list of texts; for one text, pass [text].")
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
-        proba = self.classifier.predict_proba(X)
+        docs, units, X = featurise(self.nlp, texts, self.batch_size)
+        unit_doc = np.fromiter((u.doc for u in units), dtype=int, count=len(units))
+        raw, carrier = turn_max(self.classifier.unit_proba(X), unit_doc, len(docs))
+        proba = self.classifier.calibrate(raw)
         decided = self.classifier.decide(proba)
+        low, high = self.classifier.review_band
         table = pd.DataFrame(decided, columns=list(self.labels))
         for j, label in enumerate(self.labels):
             table[f"p_{label}"] = np.round(proba[:, j], 4)
+        table["needs_review"] = ((proba >= low) & (proba < high)).any(axis=1).astype(int)
+        spans: list[list[dict]] = [[] for _ in docs]
         for j, label in enumerate(self.labels):
-            evidence = [", ".join(cue_evidence(doc, label)) if on else "" for doc, on in zip(docs, decided[:, j])]
-            missing = np.array([bool(on) and not ev for on, ev in zip(decided[:, j], evidence)])
-            if missing.any():
-                rows = np.flatnonzero(missing)
-                for row, words in zip(rows, self.classifier.word_contributions(X, rows, j)):
-                    evidence[row] = ", ".join(words)
+            evidence = [""] * len(docs)
+            for d in np.flatnonzero(decided[:, j]).tolist():
+                unit = units[carrier[d, j]]
+                cues = cue_evidence(docs[d], label, unit.start, unit.end)
+                if cues:
+                    evidence[d] = ", ".join(dict.fromkeys(c.text for c in cues))
+                    spans[d] += [{"label": label, "start": c.start_char, "end": c.end_char, "text": c.text} for c in cues]
+                else:
+                    evidence[d] = f"{NO_CUE}; model score {proba[d, j]:.2f}"
+                    spans[d].append({"label": label, "start": unit.start_char, "end": unit.end_char, "sentence": True})
             table[f"evidence_{label}"] = evidence
         table["evidence"] = [
-            "; ".join(f"{label}: {row[f'evidence_{label}']}" for label in self.labels if row[label] and row[f"evidence_{label}"])
+            "; ".join(f"{label}: {row[f'evidence_{label}']}" for label in self.labels if row[label])
             for row in table.to_dict("records")
         ]
+        table["evidence_spans"] = [json.dumps(s, ensure_ascii=False) if s else "" for s in spans]
         return table[tag_columns(self.labels)]
 
     def tag_frame(self, frame: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:

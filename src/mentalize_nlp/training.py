@@ -1,76 +1,197 @@
-"""Training the classifier from an annotated corpus, deterministically.
+"""Training the classifier, deterministically, and measuring it where it matters: real talk.
 
-Rows whose ``split`` is ``test`` are never seen by training, threshold tuning included;
-the scores stored in the metadata are measured on them.
+Two corpora feed a model: the written one (utterances written and coded for the project)
+and the real one (sentences of real sessions, coded by hand). Rows whose ``split`` is
+``test`` are never seen by training, calibration or threshold choice.
+
+On the real training rows, a grouped cross-validation (whole sessions held out) gives
+every real utterance a score from a model that never saw its session. Those
+*out-of-fold* scores fit the calibration, pick the thresholds and measure the error rates
+that correct session counts (:mod:`mentalize_nlp.calibration`). The final model is then
+fitted on all training rows and measured on the real and written test rows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import GroupKFold
 from spacy.language import Language
 
-from .classifier import Classifier, build_estimator, library_versions, save, tune_thresholds
-from .corpus import corpus_hash, read_corpus
-from .evaluation import scores_dict
+from .calibration import apply_isotonic, choose_threshold, error_rates, fit_isotonic
+from .classifier import Classifier, build_estimator, library_versions, save
+from .corpus import DEFAULT_SHARED, corpus_hash, read_corpus, resolve_text
+from .errors import CorpusError
 from .features import featurise
 from .labels import LABELS
 from .pipeline import build_pipeline, default_rules
 
 log = logging.getLogger(__name__)
 
+REVIEW_BAND = (0.3, 0.7)
+"""Calibrated probabilities in this band are marked ``needs_review``."""
+
 
 def rules_hash() -> str:
     """A hash of the shipped cue rules, so a model can say which word lists it was trained with."""
-    import hashlib
-    import json
-
     blob = json.dumps([r.to_dict() for r in default_rules()], sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
-def train(corpus: str | Path, out: str | Path | None = None, *, C: float = 4.0, nlp: Language | None = None) -> Classifier:
-    """Train on the corpus's training rows, measure on its test rows, and save to ``out``.
+def turn_keys(frame: pd.DataFrame) -> pd.Series:
+    """One key per turn: ``session`` + ``turn`` where the corpus has them (sentence rows of
+    one turn share it), else the row itself."""
+    if {"session", "turn"} <= set(frame.columns):
+        return frame["session"].astype(str) + "\x1f" + frame["turn"].astype(str)
+    return pd.Series(frame.index.astype(str), index=frame.index)
+
+
+def session_keys(frame: pd.DataFrame) -> pd.Series:
+    """What cross-validation holds out together: the session, else the near-duplicate group."""
+    for column in ("session", "group"):
+        if column in frame.columns:
+            return frame[column].astype(str)
+    return pd.Series(frame.index.astype(str), index=frame.index)
+
+
+def turn_table(frame: pd.DataFrame, unit_scores: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Collapse sentence rows to turns: gold labels OR-ed, scores maxed, first-row metadata kept."""
+    keys = turn_keys(frame).to_numpy()
+    order = pd.unique(keys)
+    index = pd.Index(order).get_indexer(keys)
+    scores = np.zeros((len(order), unit_scores.shape[1]))
+    np.maximum.at(scores, index, unit_scores)
+    gold = frame[list(LABELS)].groupby(index).max()
+    meta = frame.drop(columns=list(LABELS)).groupby(index).first()
+    return pd.concat([meta, gold], axis=1).reset_index(drop=True), scores
+
+
+def _fit(X: pd.DataFrame, Y: np.ndarray, weights: np.ndarray, C: float) -> Classifier:
+    estimator = build_estimator(C)
+    estimator.fit(X, Y, model__sample_weight=weights) if weights is not None else estimator.fit(X, Y)
+    return Classifier(estimator=estimator, metadata={"labels": list(LABELS)})
+
+
+def out_of_fold(X: pd.DataFrame, Y: np.ndarray, groups: pd.Series, fixed: tuple[pd.DataFrame, np.ndarray] | None,
+                C: float, folds: int = 5, real_weight: float = 1.0) -> np.ndarray:
+    """Raw unit scores for every row of ``X``, each from a model trained without its group.
+
+    ``fixed`` rows (the written corpus) are in every fold's training data.
+    """
+    oof = np.zeros(Y.shape, dtype=float)
+    n_folds = min(folds, groups.nunique())
+    if n_folds < 2:
+        raise CorpusError("cross-validation needs at least two sessions (or groups) of training rows.")
+    for train_idx, val_idx in GroupKFold(n_splits=n_folds).split(X, Y, groups):
+        Xt, Yt = X.iloc[train_idx], Y[train_idx]
+        w = np.full(len(train_idx), real_weight)
+        if fixed is not None:
+            Xt = pd.concat([fixed[0], Xt], ignore_index=True)
+            Yt = np.vstack([fixed[1], Yt])
+            w = np.r_[np.ones(len(fixed[0])), w]
+        oof[val_idx] = _fit(Xt, Yt, w, C).unit_proba(X.iloc[val_idx])
+    return oof
+
+
+def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    is_test = frame["split"].eq("test") if "split" in frame.columns else pd.Series(False, index=frame.index)
+    return frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+
+
+def train(
+    corpus: str | Path,
+    out: str | Path | None = None,
+    *,
+    real: str | Path | None = None,
+    shared: str | Path = DEFAULT_SHARED,
+    C: float = 1.0,
+    real_weight: float = 3.0,
+    folds: int = 5,
+    nlp: Language | None = None,
+) -> Classifier:
+    """Train, calibrate on out-of-fold scores, measure on test rows, and save to ``out``.
 
     Args:
-        corpus: An annotated CSV (see :mod:`mentalize_nlp.corpus`). Without a ``split``
-            column every row is trained on and no scores are recorded.
+        corpus: An annotated CSV (see :mod:`mentalize_nlp.corpus`): the written corpus, or
+            a researcher's own codes.
         out: Folder for the artefact and metadata; nothing is written when ``None``.
+        real: The real-talk corpus. Calibration, thresholds and error rates come from
+            its out-of-fold scores; without it, from ``corpus``'s own.
+        shared: The shared corpora folder, for real rows whose text stays there.
         C: Inverse regularisation strength of the logistic regressions.
+        real_weight: Weight of a real row against a written one in training.
+        folds: Cross-validation folds (whole sessions held out).
     """
-    frame = read_corpus(corpus)
+    from .evaluation import real_talk_scores, scores_dict
+
     nlp = nlp or build_pipeline()
-    is_test = frame["split"].eq("test").to_numpy() if "split" in frame.columns else np.zeros(len(frame), bool)
-    train_rows, test_rows = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-    _, X_train = featurise(nlp, train_rows["text"])
-    Y_train = train_rows[list(LABELS)].to_numpy(dtype=int)
-    groups = (train_rows["group"] if "group" in train_rows.columns else train_rows.index.astype(str)).astype(str).tolist()
-    log.info("tuning thresholds on %d training rows", len(train_rows))
-    thresholds = tune_thresholds(X_train, Y_train, groups, C)
-    estimator = build_estimator(C).fit(X_train, Y_train)
-    model = Classifier(estimator=estimator, metadata={"labels": list(LABELS), "thresholds": thresholds})
-    scores: dict = {}
-    if len(test_rows):
-        _, X_test = featurise(nlp, test_rows["text"])
-        predicted = pd.DataFrame(model.decide(model.predict_proba(X_test)), columns=list(LABELS))
-        scores = {"test": scores_dict(test_rows, predicted)}
+    written_train, written_test = _split(read_corpus(corpus))
+    calib_source = written_train
+    fixed = None
+    weight = 1.0
+    if real is not None:
+        real_frame = resolve_text(read_corpus(real), shared)
+        real_train, real_test = _split(real_frame)
+        _, _, Xw = featurise(nlp, written_train["text"], by_sentence=False)
+        fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int))
+        calib_source, weight = real_train, real_weight
+    else:
+        real_test = written_test.iloc[0:0]
+    _, _, Xc = featurise(nlp, calib_source["text"], by_sentence=False)
+    Yc = calib_source[list(LABELS)].to_numpy(dtype=int)
+    log.info("cross-validating on %d rows (%d sessions)", len(calib_source), session_keys(calib_source).nunique())
+    oof = out_of_fold(Xc, Yc, session_keys(calib_source), fixed, C, folds, weight)
+    turns, turn_scores = turn_table(calib_source, oof)
+    calibration, thresholds, rates, oof_scores = {}, [], {}, {}
+    for j, label in enumerate(LABELS):
+        truth = turns[label].to_numpy(dtype=int)
+        calibration[label] = fit_isotonic(turn_scores[:, j], truth)
+        proba = apply_isotonic(turn_scores[:, j], calibration[label])
+        thresholds.append(choose_threshold(proba, truth))
+        rates[label] = error_rates((proba >= thresholds[-1]).astype(int), truth)
+    predicted = pd.DataFrame(
+        np.column_stack([apply_isotonic(turn_scores[:, j], calibration[l]) >= thresholds[j] for j, l in enumerate(LABELS)]).astype(int),
+        columns=list(LABELS),
+    )
+    oof_scores = scores_dict(turns, predicted)
+
+    X_all = Xc if fixed is None else pd.concat([fixed[0], Xc], ignore_index=True)
+    Y_all = Yc if fixed is None else np.vstack([fixed[1], Yc])
+    w_all = None if fixed is None else np.r_[np.ones(len(fixed[0])), np.full(len(Xc), weight)]
+    model = _fit(X_all, Y_all, w_all, C)
+    model.metadata.update({"thresholds": thresholds, "calibration": calibration, "error_rates": rates, "review_band": list(REVIEW_BAND)})
+
+    from .tagging import Tagger
+
+    tagger = Tagger(nlp=nlp, classifier=model)
+    scores: dict = {"cross_validation": oof_scores}
+    if len(real_test):
+        scores["real_test"] = real_talk_scores(tagger, real_test)
+    if len(written_test):
+        tags = tagger.tag_texts(written_test["text"].tolist())
+        scores["written_test"] = scores_dict(written_test, tags)
     model.metadata.update(
         {
             "name": "mentalize-classifier",
             "labels": list(LABELS),
-            "thresholds": thresholds,
             "C": C,
+            "real_weight": weight,
             "corpus": Path(corpus).name,
             "corpus_sha256": corpus_hash(corpus),
+            "real_corpus": Path(real).name if real is not None else None,
+            "real_corpus_sha256": corpus_hash(real) if real is not None else None,
             "cue_rules_sha256": rules_hash(),
-            "n_train": int(len(train_rows)),
-            "n_test": int(len(test_rows)),
+            "n_train": int(len(X_all)),
+            "n_test_real": int(len(real_test)),
+            "n_test_written": int(len(written_test)),
             "scores": scores,
             "versions": library_versions(),
-            "feature_names": [str(n) for n in estimator.named_steps["features"].get_feature_names_out()],
+            "feature_names": [str(n) for n in model.estimator.named_steps["features"].get_feature_names_out()],
         }
     )
     if out is not None:

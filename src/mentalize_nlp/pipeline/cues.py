@@ -19,6 +19,7 @@ from spacy.util import filter_spans, ensure_path
 from .rules import CueRule, default_rules, read_rules, write_rules
 
 SPANS_KEY = "mentalize_cues"
+_DETERMINERS = frozenset({"a", "an", "such", "total", "right", "real", "proper", "complete", "absolute", "the", "that"})
 
 
 class CueDetector:
@@ -66,6 +67,7 @@ class CueDetector:
                 self.matcher.add(rule.category, [list(rule.pattern)])
         for category, texts in phrases.items():
             self.phrase_matcher.add(category, list(self.nlp.tokenizer.pipe(sorted(set(texts)))))
+        self._trait_id = self.nlp.vocab.strings.add("TRAIT")
         self._ready = True
 
     def __call__(self, doc: Doc) -> Doc:
@@ -76,9 +78,23 @@ class CueDetector:
         if len(self.matcher):
             for match_id, start, end in self.matcher(doc):
                 found[(match_id, start, end)] = None
-        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in sorted(found, key=lambda m: (m[1], m[2]))]
+        spans = [
+            Span(doc, start, end, label=match_id)
+            for match_id, start, end in sorted(found, key=lambda m: (m[1], m[2]))
+            if not (match_id == self._trait_id and self._is_name(doc, start, end))
+        ]
         doc.spans[self.spans_key] = self._longest_per_category(spans)
         return doc
+
+    @staticmethod
+    def _is_name(doc: Doc, start: int, end: int) -> bool:
+        """A capitalised word inside a sentence, not after "a"/"such a", is a name
+        ("my manager, Karen, she hates me"), never a trait label ("she's a Karen")."""
+        token = doc[start]
+        if end - start != 1 or not token.is_title or token.is_sent_start or start == 0:
+            return False
+        before = doc[start - 1]
+        return not (before.is_punct and before.text in {".", "!", "?", '"', "“"}) and before.lower_ not in _DETERMINERS
 
     @staticmethod
     def _longest_per_category(spans: list[Span]) -> list[Span]:

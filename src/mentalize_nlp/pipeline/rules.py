@@ -29,6 +29,7 @@ CATEGORIES: tuple[str, ...] = (
     "MOTIVE",
     "STANCE",
     "GENERALISATION",
+    "PREDICTION",
     "HEDGE",
     "NEGATION",
     "REPORTED",

@@ -41,7 +41,7 @@ The group must end with a letter, so that purely numeric names (``12``) are neve
 a bogus group ``1`` and session ``2``.
 """
 
-_TEXT_COLUMNS = ("session", "turn", "speaker", "role", "text", "start", "end", "evidence", *(f"evidence_{l}" for l in LABELS))
+_TEXT_COLUMNS = ("session", "turn", "speaker", "role", "text", "start", "end", "evidence", "evidence_spans", *(f"evidence_{l}" for l in LABELS))
 _FORMATS = ("csv", "parquet", "jsonl")
 _REQUIRED = ("session", "turn", "speaker", "role", "text", *LABELS)
 

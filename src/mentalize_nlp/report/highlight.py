@@ -1,14 +1,15 @@
 """Evidence words marked in an utterance, with colour *and* a text marker.
 
-The tagger records the words behind each label (``evidence_<label>``) but not where they
-sit, so each word is found again in the text: whole words only, case-insensitively, the
-longest first and the first occurrence of each, without overlapping another word of the
-same label. Every run of marked text ends with a bracketed abbreviation (``[CL]``,
+The tagger records where each evidence word sits (``evidence_spans``: character offsets
+in the text), so the exact words are marked. For an output folder written without
+offsets, each word is found again in the text instead: whole words only,
+case-insensitively, the longest first and the first occurrence of each. Every run of marked text ends with a bracketed abbreviation (``[CL]``,
 ``[FN+PT]``), so nothing is lost without colour or in a black-and-white printout.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 
@@ -46,9 +47,32 @@ def evidence_spans(text: str, terms: Mapping[str, Sequence[str] | str]) -> list[
     return sorted(spans)
 
 
-def highlight(text: str, terms: Mapping[str, Sequence[str] | str]) -> Markup:
-    """The utterance as escaped HTML, evidence words wrapped in ``<mark>`` and followed by a marker."""
-    spans = evidence_spans(text, terms)
+def offset_spans(text: str, cell: str, labels: Sequence[str]) -> list[tuple[int, int, str]] | None:
+    """``(start, end, label)`` from an ``evidence_spans`` cell, for the given labels; ``None``
+    when the cell is missing or does not fit the text (then the words are searched for)."""
+    if not cell:
+        return None
+    try:
+        items = json.loads(cell)
+        spans = [(int(i["start"]), int(i["end"]), str(i["label"])) for i in items if i["label"] in labels and not i.get("sentence")]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not all(0 <= a < b <= len(text) for a, b, _ in spans):
+        return None
+    return sorted(spans)
+
+
+def highlight(text: str, terms: Mapping[str, Sequence[str] | str], offsets: str = "") -> Markup:
+    """The utterance as escaped HTML, evidence words wrapped in ``<mark>`` and followed by a marker.
+
+    Args:
+        text: The utterance.
+        terms: Per label, its evidence words.
+        offsets: The ``evidence_spans`` cell: exact positions, used when it fits ``text``.
+    """
+    spans = offset_spans(text, offsets, list(terms))
+    if spans is None:
+        spans = evidence_spans(text, terms)
     if not spans:
         return escape(text)
     cuts = sorted({0, len(text), *(a for a, _, _ in spans), *(b for _, b, _ in spans)})

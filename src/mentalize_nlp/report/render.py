@@ -147,7 +147,7 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "id": ids[pos], "turn": turns[pos], "speaker": str(row["speaker"]), "role": str(row["role"]),
             "start": str(row.get("start", "")), "labels": labels,
             "probs": {l: _number(row.get(f"p_{l}")) for l in LABELS},
-            "html": highlight(str(row["text"]), {l: row.get(f"evidence_{l}", "") for l in labels}),
+            "html": highlight(str(row["text"]), {l: row.get(f"evidence_{l}", "") for l in labels}, str(row.get("evidence_spans", "") or "")),
         })
     profile_rows = [
         {

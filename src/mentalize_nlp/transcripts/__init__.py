@@ -9,7 +9,7 @@ from ..errors import TranscriptError
 from .chat import read_cha
 from .decode import MAX_BYTES
 from .roles import ROLES, RoleMap, infer_role
-from .session import Session, Utterance, speech_text
+from .session import Session, Utterance, speech_mask, speech_text
 from .spreadsheet import read_xlsx
 from .subrip import read_srt
 from .tabular import Columns, read_csv
@@ -27,6 +27,7 @@ __all__ = [
     "find_inputs",
     "infer_role",
     "read_transcript",
+    "speech_mask",
     "speech_text",
     "SUFFIXES",
 ]

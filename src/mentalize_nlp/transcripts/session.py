@@ -26,6 +26,20 @@ def speech_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def speech_mask(text: str) -> str:
+    """Like :func:`speech_text`, but the notes are blanked to spaces instead of removed, so
+    that every character keeps its offset (evidence offsets then point into ``text``)."""
+
+    def blank(match: re.Match[str]) -> str:
+        return " " * len(match.group(0))
+
+    def blank_round(match: re.Match[str]) -> str:
+        kept = _drop_round(match)
+        return match.group(0) if kept == match.group(0) else blank(match)
+
+    return _ROUND.sub(blank_round, _SQUARE.sub(blank, text))
+
+
 @dataclass
 class Utterance:
     """One speaker's turn. ``text`` is as transcribed, notes included; ``line`` is where it began."""

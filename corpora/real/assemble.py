@@ -1,0 +1,70 @@
+"""Assemble the real-talk corpus from the coders' files.
+
+Each coder's file holds ``id`` and one 0/1 column per label, for the sentences listed in
+the units file (``id, source, session, turn, sentence, role, start_char, end_char, text``).
+Rows coded twice are settled by the adjudication file where the coders disagreed.
+Counsel Chat text is not copied: its rows keep offsets into ../shared (see README.md).
+
+    python corpora/real/assemble.py CODING_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+LABELS = ["certainty_labelling", "feeling_naming", "perspective_taking"]
+RESERVED = {"annomi-18", "annomi-23", "annomi-53", "annomi-117", "annomi-126", "annomi-131"}
+HERE = Path(__file__).resolve().parent
+TEST_FRACTION = 0.25
+
+
+def split_of(session: str) -> str:
+    """Whole sessions go to test or train, by a hash of the session id."""
+    bucket = int(hashlib.sha256(f"mentalize-real-v1:{session}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "test" if bucket < TEST_FRACTION else "train"
+
+
+def read_labels(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={"id": str})
+    frame = frame.drop_duplicates("id", keep="last")
+    bad = frame[LABELS].isin([0, 1]).all(axis=1)
+    if not bad.all():
+        raise SystemExit(f"{path}: rows with labels other than 0/1: {frame.loc[~bad, 'id'].tolist()[:5]}")
+    return frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("coding", type=Path)
+    args = parser.parse_args()
+    units = pd.concat([pd.read_csv(p, dtype={"id": str}, keep_default_na=False) for p in sorted(args.coding.glob("units*.csv"))])
+    units = units.drop_duplicates("id")
+    coded = []
+    for path in sorted(args.coding.glob("*chunk*.labels.csv")):
+        frame = read_labels(path)
+        coder = path.name.split("chunk")[1].split(".")[0]
+        coded.append(frame.assign(coder=f"coder{coder}", round=2 if path.name.startswith("round2") else 1))
+    coded = pd.concat(coded).drop_duplicates("id")
+    corpus = units.drop(columns=["coder"], errors="ignore").merge(coded, on="id", how="inner")
+    adjudicated_path = args.coding / "adjudicated.csv"
+    if adjudicated_path.exists():
+        settled = read_labels(adjudicated_path).set_index("id")
+        rows = corpus["id"].isin(settled.index)
+        corpus.loc[rows, LABELS] = settled.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
+        corpus["adjudicated"] = rows.astype(int)
+    corpus = corpus[~corpus["session"].isin(RESERVED)]
+    corpus.loc[corpus["source"].eq("counselchat"), "text"] = ""
+    corpus["split"] = corpus["session"].map(split_of)
+    corpus = corpus.sort_values(["source", "session", "turn", "sentence"], kind="stable")
+    columns = ["id", "source", "session", "turn", "sentence", "role", "start_char", "end_char", "text", *LABELS, "coder", "split"]
+    corpus[columns + (["adjudicated"] if "adjudicated" in corpus else [])].to_csv(HERE / "corpus.csv", index=False)
+    print(corpus.groupby(["source", "split"]).size())
+    print(corpus[LABELS].sum())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Probabilities that mean what they say, decisions, and counts corrected for known errors.
+
+Everything here is fitted on *out-of-fold* predictions for real talk (each utterance
+scored by a model that never saw its session) and stored as plain numbers in the model
+metadata, so applying it needs no pickled object:
+
+- **calibration**: isotonic regression from the model's raw turn score to the share of
+  such turns that human coders labelled, kept as its breakpoints and applied with
+  :func:`numpy.interp`;
+- **thresholds**: per label, the calibrated probability at which a tag is given;
+- **error rates**: per label, the true- and false-positive rates at that threshold, which
+  :func:`adjusted_count` uses to correct a session's count (adjusted classify-and-count,
+  Forman 2008).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.isotonic import IsotonicRegression
+
+
+def fit_isotonic(scores: np.ndarray, truth: np.ndarray) -> dict[str, list[float]]:
+    """Breakpoints of the isotonic map from raw scores to observed frequencies."""
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, truth)
+    return {"x": [round(float(v), 6) for v in iso.X_thresholds_], "y": [round(float(v), 6) for v in iso.y_thresholds_]}
+
+
+def apply_isotonic(scores: np.ndarray, points: dict[str, list[float]] | None) -> np.ndarray:
+    """Calibrated probabilities; the scores unchanged when there is no map."""
+    if not points or not points.get("x"):
+        return np.asarray(scores, dtype=float)
+    return np.interp(scores, points["x"], points["y"])
+
+
+def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: float = 0.15) -> float:
+    """The threshold with the best F1 among those whose number of tags stays within
+    ``count_tolerance`` of the true number (so session counts are not inflated to buy
+    recall); the best-F1 threshold when none does."""
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    positives = max(float(truth.sum()), 1.0)
+    best, best_f1, fallback, fallback_f1 = None, -1.0, 0.5, -1.0
+    for t in grid:
+        pred = proba >= t
+        tp = float(np.sum(pred & (truth == 1)))
+        f1 = 2 * tp / max(float(pred.sum()) + positives, 1.0)
+        if f1 > fallback_f1:
+            fallback, fallback_f1 = float(t), f1
+        if abs(float(pred.sum()) - positives) <= count_tolerance * positives and f1 > best_f1:
+            best, best_f1 = float(t), f1
+    return best if best is not None else fallback
+
+
+def error_rates(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """True- and false-positive rates of 0/1 predictions."""
+    pos, neg = truth == 1, truth == 0
+    return {
+        "tpr": round(float(pred[pos].mean()) if pos.any() else 1.0, 4),
+        "fpr": round(float(pred[neg].mean()) if neg.any() else 0.0, 4),
+        "n": int(len(truth)),
+    }
+
+
+def adjusted_count(count: np.ndarray, n: np.ndarray, tpr: float, fpr: float) -> np.ndarray:
+    """Adjusted classify-and-count: the true count implied by ``count`` tags among ``n``
+    utterances when the tagger finds ``tpr`` of true cases and fires on ``fpr`` of the
+    rest: ``(count - fpr * n) / (tpr - fpr)``, clipped to ``[0, n]``."""
+    count, n = np.asarray(count, dtype=float), np.asarray(n, dtype=float)
+    if tpr - fpr <= 0.05:  # the correction would divide by ~0: report the raw count
+        return count
+    return np.clip((count - fpr * n) / (tpr - fpr), 0.0, n)
+
+
+def count_interval(count: np.ndarray, n: np.ndarray, tpr: float, fpr: float, confidence: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """A ``confidence`` interval for the true count: the Wilson interval of the observed
+    tag rate, carried through the adjusted classify-and-count correction."""
+    low, high = [], []
+    for k, m in zip(np.asarray(count, dtype=int).tolist(), np.asarray(n, dtype=int).tolist()):
+        if m <= 0:
+            low.append(0.0)
+            high.append(0.0)
+            continue
+        ci = binomtest(k, m).proportion_ci(confidence_level=confidence, method="wilson")
+        low.append(ci.low * m)
+        high.append(ci.high * m)
+    lo = adjusted_count(np.array(low), np.asarray(n), tpr, fpr)
+    hi = adjusted_count(np.array(high), np.asarray(n), tpr, fpr)
+    return lo, hi
+
+
+def reliability(proba: np.ndarray, truth: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Per probability bin: how many utterances, their mean predicted probability and the
+    observed share labelled (the points of a reliability curve)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            out.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": int(mask.sum()),
+                        "predicted": round(float(proba[mask].mean()), 4), "observed": round(float(truth[mask].mean()), 4)})
+    return out
+
+
+def brier(proba: np.ndarray, truth: np.ndarray) -> float:
+    """Mean squared difference between probability and outcome."""
+    return float(np.mean((np.asarray(proba, dtype=float) - truth) ** 2))

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from mentalize_nlp.calibration import (
+    adjusted_count,
+    apply_isotonic,
+    brier,
+    choose_threshold,
+    count_interval,
+    error_rates,
+    fit_isotonic,
+    reliability,
+)
+
+
+def test_isotonic_map_is_monotone_and_matches_observed_frequencies():
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(size=4000)
+    truth = (rng.uniform(size=4000) < scores**2).astype(int)  # raw scores overstate the chance
+    points = fit_isotonic(scores, truth)
+    calibrated = apply_isotonic(scores, points)
+    assert np.all(np.diff(points["y"]) >= 0)
+    for bin_ in reliability(calibrated, truth):
+        if bin_["n"] >= 200:
+            assert abs(bin_["predicted"] - bin_["observed"]) < 0.06
+    assert brier(calibrated, truth) < brier(scores, truth)
+
+
+def test_without_a_map_scores_pass_through():
+    assert apply_isotonic(np.array([0.2, 0.9]), None).tolist() == [0.2, 0.9]
+
+
+def test_threshold_keeps_the_number_of_tags_near_the_truth():
+    rng = np.random.default_rng(1)
+    truth = (rng.uniform(size=2000) < 0.1).astype(int)
+    proba = np.clip(truth * 0.5 + rng.uniform(size=2000) * 0.5, 0, 1)
+    t = choose_threshold(proba, truth)
+    assert abs(int((proba >= t).sum()) - int(truth.sum())) <= 0.15 * truth.sum()
+
+
+def test_adjusted_count_undoes_known_error_rates():
+    # 100 utterances, 20 truly positive; the tagger finds 15 of them and fires on 8 of the other 80.
+    rates = error_rates(np.r_[np.ones(15), np.zeros(5), np.ones(8), np.zeros(72)], np.r_[np.ones(20), np.zeros(80)])
+    assert rates == {"tpr": 0.75, "fpr": 0.1, "n": 100}
+    assert adjusted_count(np.array([23]), np.array([100]), rates["tpr"], rates["fpr"])[0] == pytest.approx(20.0)
+    assert adjusted_count(np.array([0]), np.array([100]), 0.75, 0.1)[0] == 0.0  # never below zero
+
+
+def test_interval_holds_the_adjusted_count_and_narrows_with_more_utterances():
+    low, high = count_interval(np.array([10, 100]), np.array([50, 500]), 0.8, 0.02)
+    adjusted = adjusted_count(np.array([10, 100]), np.array([50, 500]), 0.8, 0.02)
+    assert np.all(low <= adjusted) and np.all(adjusted <= high)
+    assert (high[1] - low[1]) / 500 < (high[0] - low[0]) / 50
