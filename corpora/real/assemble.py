@@ -2,7 +2,8 @@
 
 Each coder's file holds ``id`` and one 0/1 column per label, for the sentences listed in
 the units file (``id, source, session, turn, sentence, role, start_char, end_char, text``).
-Rows coded twice are settled by the adjudication file where the coders disagreed.
+Rows coded twice are settled by the adjudication file where the coders disagreed, and
+rows read again in the consistency review take the reviewer's labels.
 Counsel Chat text is not copied: its rows keep offsets into ../shared (see README.md).
 
     python corpora/real/assemble.py CODING_DIR
@@ -56,11 +57,21 @@ def main() -> None:
         rows = corpus["id"].isin(settled.index)
         corpus.loc[rows, LABELS] = settled.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
         corpus["adjudicated"] = rows.astype(int)
+    reviewed = [read_labels(p) for p in sorted(args.coding.glob("review[0-9]*.labels.csv"))]
+    corpus["reviewed"] = 0
+    if reviewed:
+        final = pd.concat(reviewed).drop_duplicates("id", keep="last").set_index("id")
+        rows = corpus["id"].isin(final.index)
+        before = corpus.loc[rows, LABELS].to_numpy()
+        corpus.loc[rows, LABELS] = final.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
+        corpus["reviewed"] = rows.astype(int)
+        changed = int((before != corpus.loc[rows, LABELS].to_numpy()).any(axis=1).sum())
+        print(f"consistency review: {int(rows.sum())} rows read again, {changed} changed")
     corpus = corpus[~corpus["session"].isin(RESERVED)]
     corpus.loc[corpus["source"].eq("counselchat"), "text"] = ""
     corpus["split"] = corpus["session"].map(split_of)
     corpus = corpus.sort_values(["source", "session", "turn", "sentence"], kind="stable")
-    columns = ["id", "source", "session", "turn", "sentence", "role", "start_char", "end_char", "text", *LABELS, "coder", "split"]
+    columns = ["id", "source", "session", "turn", "sentence", "role", "start_char", "end_char", "text", *LABELS, "coder", "reviewed", "split"]
     corpus[columns + (["adjudicated"] if "adjudicated" in corpus else [])].to_csv(HERE / "corpus.csv", index=False)
     print(corpus.groupby(["source", "split"]).size())
     print(corpus[LABELS].sum())

@@ -39,12 +39,16 @@ ARTEFACT = "mentalize-classifier.joblib"
 METADATA = "mentalize-classifier.json"
 
 
-def build_estimator(C: float = 1.0, *, min_df: int = 2) -> Pipeline:
-    """The untrained unit classifier; its input is a frame with ``text`` (content words)
-    and ``cues`` (named cue features) columns."""
+def build_estimator(C: float = 0.5, *, min_df: int = 2) -> Pipeline:
+    """The untrained unit classifier; its input is a frame with ``text`` (content words
+    only, see :mod:`mentalize_nlp.features`) and ``cues`` (named cue features) columns.
+
+    Character n-grams are taken within content words, so "stressed", "stressful" and a
+    mis-transcribed "stresed" share evidence, while function words never reach them."""
     features = ColumnTransformer(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=r"\S+"), "text"),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True, max_features=30000), "text"),
             ("cues", DictVectorizer(), "cues"),
         ]
     )

@@ -136,7 +136,7 @@ def report(directory, groups_file, group_pattern) -> None:
               help="The shared corpora folder, for real rows whose text stays there (default: ../shared/corpora).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
               help="Folder to write the model into.")
-@click.option("-C", "C", type=float, default=1.0, show_default=True, help="Inverse regularisation strength.")
+@click.option("-C", "C", type=float, default=0.5, show_default=True, help="Inverse regularisation strength.")
 def train(corpus, real, no_real, shared, out, C) -> None:
     """Train the classifier, calibrate it on held-out sessions, and measure it on the test splits."""
     from .corpus import DEFAULT_CORPUS, DEFAULT_REAL_CORPUS, DEFAULT_SHARED

@@ -137,9 +137,13 @@ def unit_features(
                 add(f"verdict&{who}")
             if active & {"CERTAINTY", "ABSOLUTE"}:
                 add("verdict&certainty")
-        if labels & {"EMOTION", "MENTAL_VERB"} and _CAUSE.intersection(norms[s:e]):
-            for label in sorted(labels & {"EMOTION", "MENTAL_VERB"}):
+        if labels & {"EMOTION", "MENTAL_VERB", "FEELING_QUESTION"} and _CAUSE.intersection(norms[s:e]):
+            for label in sorted(labels & {"EMOTION", "MENTAL_VERB", "FEELING_QUESTION"}):
                 add(f"CAUSE&{label}")
+        if "ABSOLUTE" in labels and "ROUTINE" in labels:
+            add("ABSOLUTE&ROUTINE")
+        if "PREDICTION" in labels and "EMOTION" in labels:
+            add("EMOTION&PREDICTION")
         if "MENTAL_VERB" in labels:
             for who in person:
                 add(f"MENTAL&{who}")

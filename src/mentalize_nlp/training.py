@@ -109,7 +109,7 @@ def train(
     *,
     real: str | Path | None = None,
     shared: str | Path = DEFAULT_SHARED,
-    C: float = 1.0,
+    C: float = 0.5,
     real_weight: float = 3.0,
     folds: int = 5,
     nlp: Language | None = None,

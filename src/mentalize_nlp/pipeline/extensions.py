@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span
 
-SCOPE_MODIFIERS: tuple[str, ...] = ("hedged", "negated", "reported", "quoted", "pseudo")
+SCOPE_MODIFIERS: tuple[str, ...] = ("hedged", "negated", "reported", "quoted", "pseudo", "generic")
 """Ways the scope step can change what a cue means."""
 
 

@@ -11,6 +11,11 @@ terminator ("but", "though"):
   later in the turn marks them *endorsed*.
 - ``PSEUDO`` ("I feel like we should", "feel free") marks an overlapping ``FEEL`` cue
   *pseudo*: an opinion or wish, not a feeling.
+- ``WEAK_HEDGE`` ("I guess", "I think", "kind of") softens reasoning about a mind but
+  leaves a verdict or standing attitude certain ("I guess he doesn't like me").
+- ``GENERIC`` ("people with", "it's normal to") marks a later emotion word *generic*:
+  talk about people in general, not a named feeling; so does a fixed prediction in the
+  same sentence ("I'll be lonely forever" is a verdict on a life, not a feeling now).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
     return [(sent.start, sent.end) for sent in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(doc))]
 
 
-MODIFIERS = frozenset({"HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE"})
+MODIFIERS = frozenset({"HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE", "GENERIC"})
+VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
+"""Cue categories that a weak hedge ("I guess", "I think") leaves certain."""
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
 
 
@@ -66,7 +73,7 @@ class ScopeResolver:
                 if m.end <= cue.start and not any(m.end <= t <= cue.start for t in terminators)
             ]
             labels = {m.label_ for m in open_scopes}
-            cue._.hedged = "HEDGE" in labels or any(
+            cue._.hedged = "HEDGE" in labels or ("WEAK_HEDGE" in labels and cue.label_ not in VERDICTS) or any(
                 m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
                 and not any(cue.end <= t < m.start for t in terminators)
                 for m in in_sentence
@@ -76,6 +83,9 @@ class ScopeResolver:
             )
             cue._.reported = "REPORTED" in labels and cue.label_ not in {"FEELING_QUESTION", "PERSPECTIVE"}
             cue._.quoted = bool(quoted) and all(i in quoted for i in range(cue.start, cue.end))
+            cue._.generic = cue.label_ in {"EMOTION", "FEEL"} and (
+                "GENERIC" in labels or any(c.label_ == "PREDICTION" for c, s in zip(cues, sentence) if s == sent)
+            )
             cue._.pseudo = cue.label_ == "FEEL" and any(
                 m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m, _ in modifiers
             )
@@ -104,7 +114,7 @@ class ScopeResolver:
 @Language.factory(
     "mentalize_scope",
     requires=["doc.spans"],
-    assigns=["span._.hedged", "span._.negated", "span._.reported", "span._.quoted", "span._.pseudo", "span._.endorsed"],
+    assigns=["span._.hedged", "span._.negated", "span._.reported", "span._.quoted", "span._.pseudo", "span._.generic", "span._.endorsed"],
     default_config={"spans_key": SPANS_KEY, "negation_window": 4, "post_hedge_window": 3},
 )
 def make_scope(nlp: Language, name: str, spans_key: str, negation_window: int, post_hedge_window: int) -> ScopeResolver:
