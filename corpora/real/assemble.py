@@ -67,6 +67,12 @@ def main() -> None:
         corpus["reviewed"] = rows.astype(int)
         changed = int((before != corpus.loc[rows, LABELS].to_numpy()).any(axis=1).sum())
         print(f"consistency review: {int(rows.sum())} rows read again, {changed} changed")
+    second = args.coding / "adjudicated2.csv"
+    if second.exists():  # disagreements with the second, blind coding of chat and forum rows, settled
+        settled = read_labels(second).set_index("id")
+        rows = corpus["id"].isin(settled.index)
+        corpus.loc[rows, LABELS] = settled.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
+        corpus.loc[rows, "adjudicated"] = 1
     corpus = corpus[~corpus["session"].isin(RESERVED)]
     corpus.loc[corpus["source"].eq("counselchat"), "text"] = ""
     corpus["split"] = corpus["session"].map(split_of)

@@ -122,7 +122,11 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
         fp = np.bincount(index, weights=(g == 0) & (p == 1), minlength=len(names))
         fn = np.bincount(index, weights=(g == 1) & (p == 0), minlength=len(names))
         counts[label] = (tp, fp, fn)
-    boot = np.mean([np.divide(2 * (weights @ tp), 2 * (weights @ tp) + weights @ fp + weights @ fn) for tp, fp, fn in counts.values()], axis=0)
+    per_label = []
+    for tp, fp, fn in counts.values():
+        num, den = 2 * (weights @ tp), 2 * (weights @ tp) + weights @ fp + weights @ fn
+        per_label.append(np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0))
+    boot = np.nanmean(np.array(per_label), axis=0) if len(names) else np.array([np.nan])
     out["macro_f1_low"], out["macro_f1_high"] = (round(float(v), 4) for v in np.nanpercentile(boot, [2.5, 97.5]))
     for column, key in (("source", "by_source"), ("role", "by_role")):
         for value, part in turns.groupby(column):

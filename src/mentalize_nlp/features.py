@@ -137,6 +137,8 @@ def unit_features(
                 add(f"verdict&{who}")
             if active & {"CERTAINTY", "ABSOLUTE"}:
                 add("verdict&certainty")
+            if "WEAK_HEDGE" in labels:
+                add("verdict&weak_hedge")
         if labels & {"EMOTION", "MENTAL_VERB", "FEELING_QUESTION"} and _CAUSE.intersection(norms[s:e]):
             for label in sorted(labels & {"EMOTION", "MENTAL_VERB", "FEELING_QUESTION"}):
                 add(f"CAUSE&{label}")
