@@ -8,6 +8,7 @@ from mentalize_nlp.calibration import (
     choose_threshold,
     count_interval,
     error_rates,
+    expected_count,
     fit_isotonic,
     reliability,
 )
@@ -51,3 +52,10 @@ def test_interval_holds_the_adjusted_count_and_narrows_with_more_utterances():
     adjusted = adjusted_count(np.array([10, 100]), np.array([50, 500]), 0.8, 0.02)
     assert np.all(low <= adjusted) and np.all(adjusted <= high)
     assert (high[1] - low[1]) / 500 < (high[0] - low[0]) / 50
+
+
+def test_expected_count_is_the_sum_of_probabilities_with_an_interval():
+    mean, low, high = expected_count(np.array([0.5] * 100))
+    assert mean == 50.0
+    assert low < 50 < high and high - low == pytest.approx(2 * 1.645 * 5, rel=0.01)
+    assert expected_count(np.array([0.0, 0.0])) == (0.0, 0.0, 0.0)

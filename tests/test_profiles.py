@@ -45,21 +45,24 @@ def test_empty_input_gives_the_contract_columns():
     assert {"session", "speaker", "role", "utterances", "mentalizing_balance", "feeling_naming_per_100"} <= set(table.columns)
 
 
-def test_adjusted_counts_and_intervals_use_the_measured_error_rates():
+def test_adjusted_count_is_the_expected_count_from_calibrated_probabilities():
+    # 100 utterances: 10 tagged at p=0.6, 20 untagged at p=0.2, the rest near 0.
     rows = [("s", i, "C", "client", int(i < 10), 0, 0, "x" if i < 10 else "", "", "") for i in range(100)]
     utterances = frame(rows)
+    utterances["p_certainty_labelling"] = [0.6] * 10 + [0.2] * 20 + [0.0] * 70
+    utterances["p_feeling_naming"] = 0.0
+    utterances["p_perspective_taking"] = 0.0
     utterances["needs_review"] = [1 if i % 20 == 0 else 0 for i in range(100)]
-    rates = {"certainty_labelling": {"tpr": 0.5, "fpr": 0.0}}
-    table = profile(utterances, error_rates=rates).iloc[0]
+    table = profile(utterances).iloc[0]
     assert table["certainty_labelling_count"] == 10
-    assert table["certainty_labelling_adjusted"] == 20.0  # the tagger finds only half the true cases
-    assert table["certainty_labelling_count_low"] < 20.0 < table["certainty_labelling_count_high"]
+    assert table["certainty_labelling_adjusted"] == 10.0  # 10 * 0.6 + 20 * 0.2: misses balance false alarms
+    assert table["certainty_labelling_count_low"] < 10.0 < table["certainty_labelling_count_high"]
     assert table["certainty_labelling_per_100_low"] < table["certainty_labelling_adjusted_per_100"] < table["certainty_labelling_per_100_high"]
     assert table["feeling_naming_adjusted"] == 0.0
     assert table["needs_review_count"] == 5 and table["needs_review_share"] == 0.05
 
 
-def test_without_error_rates_the_adjusted_count_is_the_count():
+def test_without_probabilities_the_adjusted_count_is_the_count():
     utterances = frame([("s", 0, "C", "client", 1, 0, 0, "x", "", ""), ("s", 1, "C", "client", 0, 0, 0, "", "", "")])
     table = profile(utterances).iloc[0]
     assert table["certainty_labelling_adjusted"] == 1.0

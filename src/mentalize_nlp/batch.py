@@ -167,7 +167,7 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         result.rows, result.utterances = encode(frame, fmt), len(frame)
-        result.profiles = profile(frame, tagger.labels, tagger.classifier.metadata.get("error_rates"))
+        result.profiles = profile(frame, tagger.labels)
     return result
 
 

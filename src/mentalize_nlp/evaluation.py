@@ -102,7 +102,7 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
     """Everything the model card reports on held-out real talk, measured by tagging whole
     turns as a user would: per label with intervals, per source and role, session counts
     (raw and adjusted), calibration and the share marked for review."""
-    from .calibration import adjusted_count, brier, reliability
+    from .calibration import adjusted_count, brier, expected_count, reliability
 
     turns = real_turns(sentences)
     tags = tagger.tag_texts(turns["text"].tolist())
@@ -143,12 +143,25 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
         rates = tagger.classifier.error_rates(label) or {"tpr": 1.0, "fpr": 0.0}
         adjusted = adjusted_count(pred_counts[f"pred_{label}"].to_numpy(), n.to_numpy(), rates["tpr"], rates["fpr"])
         gold_total = float(gold_counts[label].sum())
+        expected, low, high = expected_count(tags[f"p_{label}"].to_numpy(dtype=float))
+        by_session = pd.DataFrame({"session": turns["session"], "p": tags[f"p_{label}"], "g": turns[label]}).groupby("session")
+        covered = [lo <= g <= hi for (lo, hi), g in zip(
+            (expected_count(part["p"].to_numpy())[1:] for _, part in by_session), by_session["g"].sum())]
+
+        def error(value: float) -> float:
+            return round(abs(value - gold_total) / max(gold_total, 1.0), 4)
+
         out["session_counts"][label] = {
             "gold": int(gold_total),
             "tagged": int(pred_counts[f"pred_{label}"].sum()),
-            "adjusted": round(float(adjusted.sum()), 1),
-            "tagged_error": round(abs(float(pred_counts[f"pred_{label}"].sum()) - gold_total) / max(gold_total, 1.0), 4),
-            "adjusted_error": round(abs(float(adjusted.sum()) - gold_total) / max(gold_total, 1.0), 4),
+            "adjusted": round(expected, 1),
+            "adjusted_low": round(low, 1),
+            "adjusted_high": round(high, 1),
+            "acc": round(float(adjusted.sum()), 1),
+            "tagged_error": error(float(pred_counts[f"pred_{label}"].sum())),
+            "adjusted_error": error(expected),
+            "acc_error": error(float(adjusted.sum())),
+            "sessions_in_90_interval": round(float(np.mean(covered)), 4),
         }
     out["calibration"] = {}
     for label in labels:

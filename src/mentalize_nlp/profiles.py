@@ -5,27 +5,26 @@ The mentalizing balance is ``(PT + FN - CL) / (PT + FN + CL)`` over the label co
 utterance mentalizes, -1 when every one is certainty-laden, empty when nothing is tagged.
 
 Counts are what the tagger tagged. Because single tags are sometimes wrong, each label
-also gets an *adjusted* count, corrected for the tagger's true- and false-positive rates
-measured on held-out real talk (adjusted classify-and-count), and a 90% interval for the
-true count and rate (the Wilson interval of the tagged rate, carried through the same
-correction); see :mod:`mentalize_nlp.calibration`.
+also gets an *adjusted* count: the sum of the utterances' calibrated probabilities
+(probabilistic classify-and-count, corrected by the calibration measured on held-out real
+talk), with a 90% interval for the true count and rate. A table without probabilities
+(hand-built, or from another tool) falls back to the tagged count with a Wilson interval;
+see :mod:`mentalize_nlp.calibration`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .calibration import adjusted_count, count_interval
+from .calibration import count_interval, expected_count
 from .labels import LABELS
 
 NO_CUE = "no cue word"
 """How the evidence of a label given without any cue word begins."""
 
-ErrorRates = Mapping[str, Mapping[str, float]]
 
 
 def _top_words(series: pd.Series, k: int = 5) -> str:
@@ -49,13 +48,12 @@ def balance(positive: pd.Series | float, negative: pd.Series | float) -> pd.Seri
     return (positive - negative) / total if total else float("nan")
 
 
-def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS, error_rates: ErrorRates | None = None) -> pd.DataFrame:
+def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.DataFrame:
     """Counts, rates per 100 utterances and the mentalizing balance per session and speaker.
 
     Args:
-        utterances: The tagged utterance table.
-        error_rates: Per label, ``tpr`` and ``fpr`` of the tagger on held-out real talk
-            (the model's ``error_rates``); without them the adjusted count is the count.
+        utterances: The tagged utterance table; its ``p_<label>`` columns, when present,
+            give the adjusted counts.
 
     Also, per label: the adjusted count and rate with a 90% interval
     (``<label>_adjusted``, ``<label>_count_low``/``_high``, ``<label>_per_100_low``/``_high``),
@@ -82,10 +80,13 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS, error_ra
     table["mentalizing_balance"] = balance(mentalizing, table.get("certainty_labelling_count", 0)).round(3)
     n = table["utterances"].to_numpy()
     for label in labels:
-        rates = (error_rates or {}).get(label) or {"tpr": 1.0, "fpr": 0.0}
-        count = table[f"{label}_count"].to_numpy()
-        adjusted = adjusted_count(count, n, rates["tpr"], rates["fpr"])
-        low, high = count_interval(count, n, rates["tpr"], rates["fpr"])
+        p = f"p_{label}"
+        if p in utterances:
+            figures = groups[p].agg(lambda s: expected_count(pd.to_numeric(s, errors="coerce").to_numpy()))
+            adjusted, low, high = (np.array([f[i] for f in figures]) for i in range(3))
+        else:
+            adjusted = table[f"{label}_count"].to_numpy(dtype=float)
+            low, high = count_interval(adjusted, n, 1.0, 0.0)
         table[f"{label}_adjusted"] = adjusted.round(1)
         table[f"{label}_count_low"], table[f"{label}_count_high"] = low.round(1), high.round(1)
         table[f"{label}_adjusted_per_100"] = (100.0 * adjusted / n).round(2)
