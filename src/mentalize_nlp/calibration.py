@@ -7,7 +7,10 @@ metadata, so applying it needs no pickled object:
 - **calibration**: isotonic regression from the model's raw turn score to the share of
   such turns that human coders labelled, kept as its breakpoints and applied with
   :func:`numpy.interp`;
-- **thresholds**: per label, the calibrated probability at which a tag is given;
+- **thresholds**: per label, the raw turn score at which a tag is given (chosen on the
+  raw scores, which separate turns more finely than the calibration's steps; the
+  calibration is monotone, so a tagged turn never has a lower probability than an
+  untagged one);
 - **error rates**: per label, the true- and false-positive rates at that threshold.
 
 A session's count is corrected by *probabilistic classify-and-count* (Bella et al.,
@@ -42,7 +45,7 @@ def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: f
     """The threshold with the best F1 among those whose number of tags stays within
     ``count_tolerance`` of the true number (so session counts are not inflated to buy
     recall); the best-F1 threshold when none does."""
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    grid = np.round(np.arange(0.05, 0.996, 0.005), 3)
     positives = max(float(truth.sum()), 1.0)
     best, best_f1, fallback, fallback_f1 = None, -1.0, 0.5, -1.0
     for t in grid:

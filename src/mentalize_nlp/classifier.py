@@ -110,9 +110,9 @@ class Classifier:
         maps = self.metadata.get("calibration", {})
         return np.column_stack([apply_isotonic(raw[:, j], maps.get(label)) for j, label in enumerate(self.labels)]) if len(raw) else raw
 
-    def decide(self, proba: np.ndarray) -> np.ndarray:
-        """0/1 labels from calibrated probabilities, with the per-label thresholds."""
-        return (proba >= self.thresholds).astype(int)
+    def decide(self, raw: np.ndarray) -> np.ndarray:
+        """0/1 labels from raw turn scores, with the per-label thresholds."""
+        return (raw >= self.thresholds).astype(int)
 
 
 def _drop_run_state(estimator: Pipeline) -> None:

@@ -35,6 +35,13 @@ _FUNCTION_WORDS = frozenset(STOP_WORDS) | FILLERS | {"'s", "n't", "'m", "'re", "
 _FIRST = frozenset({"i", "me", "my", "myself", "im", "i'm"})
 _SECOND = frozenset({"you", "your", "yourself", "ya", "u"})
 _THIRD = frozenset({"she", "he", "they", "her", "him", "them", "his", "their", "mum", "mom", "dad", "people", "everyone"})
+_LABEL_CUE_SETS = {
+    "certainty": frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "ABSOLUTE", "PREDICTION", "CERTAINTY"}),
+    "feeling": frozenset({"EMOTION", "FEELING_QUESTION", "FEEL"}),
+    "perspective": frozenset({"PERSPECTIVE", "MENTAL_VERB", "HEDGE", "WEAK_HEDGE"}),
+}
+"""Cue categories that can carry each label; a unit with none of them says so, so that
+content words alone ("not my sister") cannot carry a label."""
 _CAUSE = frozenset({"because", "cause", "'cause", "cos", "coz", "why", "since", "reason", "made", "makes", "make"})
 _WH = frozenset({"what", "how", "why", "who", "which", "where", "when"})
 _AUX_Q = frozenset({"do", "did", "does", "are", "were", "was", "is", "could", "can", "would", "have", "had"})
@@ -151,6 +158,11 @@ def unit_features(
                 add(f"MENTAL&{who}")
             if "HEDGE" in labels and person:
                 add("HEDGE&MENTAL&person")
+    active_all = {c.label_ for c in cues if c.label_ not in MODIFIERS and c._.active}
+    present = {c.label_ for c in cues}
+    for name, categories in _LABEL_CUE_SETS.items():
+        if not (active_all if name == "certainty" else present) & categories:
+            add(f"no_cue:{name}")
     words = sum(1 for p in punct[start:end] if not p)
     feats["length_short"] = float(words <= 3)
     feats["length_long"] = float(words >= 25)

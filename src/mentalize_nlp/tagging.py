@@ -102,7 +102,7 @@ class Tagger:
         unit_doc = np.fromiter((u.doc for u in units), dtype=int, count=len(units))
         raw, carrier = turn_max(self.classifier.unit_proba(X), unit_doc, len(docs))
         proba = self.classifier.calibrate(raw)
-        decided = self.classifier.decide(proba)
+        decided = self.classifier.decide(raw)
         low, high = self.classifier.review_band
         table = pd.DataFrame(decided, columns=list(self.labels))
         for j, label in enumerate(self.labels):

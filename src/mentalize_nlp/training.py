@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 from spacy.language import Language
 
-from .calibration import apply_isotonic, choose_threshold, error_rates, fit_isotonic
+from .calibration import choose_threshold, error_rates, fit_isotonic
 from .classifier import Classifier, build_estimator, library_versions, save
 from .corpus import DEFAULT_SHARED, corpus_hash, read_corpus, resolve_text
 from .errors import CorpusError
@@ -151,13 +151,9 @@ def train(
     for j, label in enumerate(LABELS):
         truth = turns[label].to_numpy(dtype=int)
         calibration[label] = fit_isotonic(turn_scores[:, j], truth)
-        proba = apply_isotonic(turn_scores[:, j], calibration[label])
-        thresholds.append(choose_threshold(proba, truth))
-        rates[label] = error_rates((proba >= thresholds[-1]).astype(int), truth)
-    predicted = pd.DataFrame(
-        np.column_stack([apply_isotonic(turn_scores[:, j], calibration[l]) >= thresholds[j] for j, l in enumerate(LABELS)]).astype(int),
-        columns=list(LABELS),
-    )
+        thresholds.append(choose_threshold(turn_scores[:, j], truth))
+        rates[label] = error_rates((turn_scores[:, j] >= thresholds[-1]).astype(int), truth)
+    predicted = pd.DataFrame((turn_scores >= np.array(thresholds)).astype(int), columns=list(LABELS))
     oof_scores = scores_dict(turns, predicted)
 
     X_all = Xc if fixed is None else pd.concat([fixed[0], Xc], ignore_index=True)
