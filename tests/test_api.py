@@ -69,3 +69,41 @@ def test_needs_review_marks_the_uncertain_band(tagger):
     probs = frame[[f"p_{l}" for l in LABELS]].to_numpy()
     expected = ((probs >= low) & (probs < high)).any(axis=1).astype(int)
     assert frame["needs_review"].tolist() == expected.tolist()
+
+
+def test_tag_frame_never_overwrites_a_coders_labels(tagger):
+    gold = pd.DataFrame({"text": ["I felt really hurt", "Shall we say Tuesday?"], "feeling_naming": [0, 1]})
+    before = gold.copy()
+    out = tagger.tag_frame(gold)
+    pd.testing.assert_frame_equal(gold, before)  # the caller's frame is untouched
+    assert out["feeling_naming"].tolist() == [0, 1]  # the coder's codes, unchanged
+    assert out["pred_feeling_naming"].tolist() == [1, 0]  # the tagger's, beside them
+    assert "certainty_labelling" in out.columns  # no clash: the plain name
+
+
+def test_a_series_keeps_its_index(tagger):
+    texts = pd.Series(["I felt really hurt", "Shall we say Tuesday?"], index=[100, 200])
+    assert list(tagger.tag_texts(texts).index) == [100, 200]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["text", "feeling_naming", "p_feeling_naming", "evidence", "needs_review", "coder", "session", "x"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    extra=st.lists(_NAMES.filter(lambda n: n != "text"), max_size=4, unique=True),
+    index=st.lists(st.one_of(st.integers(-10**6, 10**6), st.text(max_size=3)), min_size=1, max_size=4, unique=True),
+)
+def test_tag_frame_keeps_every_column_and_the_index(tagger, extra, index):
+    data = {"text": ["maybe she felt left out"] * len(index)}
+    data.update({name: [f"{name}-{i}" for i in range(len(index))] for name in extra})
+    frame = pd.DataFrame(data, index=index)
+    before = frame.copy()
+    out = tagger.tag_frame(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    assert list(out.index) == index
+    pd.testing.assert_frame_equal(out[frame.columns], frame)
+    assert len(out.columns) == len(set(out.columns))

@@ -318,3 +318,16 @@ def test_reports_for_all_annomi_sessions(tmp_path):
         assert f'href="{session}.html"' in index
     sample = (report / f"{sessions[0]}.html").read_text(encoding="utf-8")
     assert "<svg" in sample and 'id="transcript-table"' in sample
+
+
+def test_highlight_marks_the_exact_words_the_tagger_recorded():
+    import json
+
+    from mentalize_nlp.report.highlight import highlight
+
+    text = "Hurt? No. Then I felt hurt."
+    second = text.rindex("hurt")
+    offsets = json.dumps([{"label": "feeling_naming", "start": second, "end": second + 4, "text": "hurt"}])
+    html = str(highlight(text, {"feeling_naming": "hurt"}, offsets))
+    assert html.startswith("Hurt? No.")  # the first "Hurt" is not the evidence
+    assert html.count("<mark") == 1 and "felt <mark" in html

@@ -95,7 +95,8 @@ class Tagger:
         """
         if isinstance(texts, str):
             raise TypeError("tag_texts takes a list of texts; for one text, pass [text].")
-        texts = ["" if t is None else str(t) for t in texts]
+        index = texts.index if isinstance(texts, pd.Series) else None
+        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
         docs, units, X = featurise(self.nlp, texts, self.batch_size)
@@ -126,15 +127,31 @@ class Tagger:
             for row in table.to_dict("records")
         ]
         table["evidence_spans"] = [json.dumps(s, ensure_ascii=False) if s else "" for s in spans]
-        return table[tag_columns(self.labels)]
+        table = table[tag_columns(self.labels)]
+        if index is not None:
+            table.index = index
+        return table
 
-    def tag_frame(self, frame: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:
-        """A copy of ``frame`` with the tag columns of :meth:`tag_texts` added on the right."""
+    def tag_frame(self, frame: pd.DataFrame, text_column: str = "text", prefix: str = "pred_") -> pd.DataFrame:
+        """A copy of ``frame`` with the tag columns of :meth:`tag_texts` added on the right.
+
+        The caller's columns and index are kept as they are. A tag column whose name is
+        already taken (a coder's ``feeling_naming``, say) is added as ``prefix`` + its name
+        (``pred_feeling_naming``), so gold codes are never overwritten.
+
+        Raises:
+            KeyError: ``text_column`` is not in the frame.
+        """
         if text_column not in frame.columns:
-            raise KeyError(f"no {text_column!r} column; found: {', '.join(map(str, frame.columns))}")
+            raise KeyError(f"no {text_column!r} column; found: {', '.join(map(str, frame.columns))}. Pass text_column=…")
         tags = self.tag_texts(frame[text_column].fillna("").astype(str).tolist())
         tags.index = frame.index
-        return pd.concat([frame.drop(columns=[c for c in tags.columns if c in frame.columns]), tags], axis=1)
+        taken = set(map(str, frame.columns))
+        renamed = {c: f"{prefix}{c}" for c in tags.columns if c in taken}
+        clash = [c for c in renamed.values() if c in taken]
+        if clash:
+            raise KeyError(f"tag column(s) {', '.join(clash)} would overwrite the frame's; pass another prefix=…")
+        return pd.concat([frame, tags.rename(columns=renamed)], axis=1)
 
     def tag_session(self, session: Session) -> pd.DataFrame:
         """The utterance table of one session, in turn order (the ``utterances.csv`` rows)."""
