@@ -103,6 +103,7 @@ def unit_features(
     bounds = bounds or [(start, end)]
     by_sent: list[list[Span]] = [[] for _ in bounds]
     sent_starts = [s for s, _ in bounds]
+    active_ids: set[int] = set()
     for cue in cues:
         add(cue.label_)
         k = max(bisect_left(sent_starts, cue.start + 1) - 1, 0)
@@ -110,6 +111,8 @@ def unit_features(
         if cue.label_ in MODIFIERS:
             continue
         states = cue_states(cue)
+        if states == ["active"]:
+            active_ids.add(id(cue))
         for state in states:
             add(f"{cue.label_}|{state}")
         before = next((norms[i] for i in range(cue.start - 1, max(cue.start - 4, start - 1), -1) if not punct[i]), "^")
@@ -121,7 +124,7 @@ def unit_features(
                 add("TRAIT|verdict")
     for (s, e), in_sent in zip(bounds, by_sent):
         labels = {c.label_ for c in in_sent}
-        active = {c.label_ for c in in_sent if c.label_ not in MODIFIERS and c._.active}
+        active = {c.label_ for c in in_sent if id(c) in active_ids}
         person = _person(norms[s:e])
         if _is_question(norms[s:e], punct[s:e]):
             add("question")
@@ -158,7 +161,7 @@ def unit_features(
                 add(f"MENTAL&{who}")
             if "HEDGE" in labels and person:
                 add("HEDGE&MENTAL&person")
-    active_all = {c.label_ for c in cues if c.label_ not in MODIFIERS and c._.active}
+    active_all = {c.label_ for c in cues if id(c) in active_ids}
     present = {c.label_ for c in cues}
     for name, categories in _LABEL_CUE_SETS.items():
         if not (active_all if name == "certainty" else present) & categories:
@@ -169,8 +172,10 @@ def unit_features(
     return text, feats
 
 
-def doc_units(doc: Doc, index: int, *, by_sentence: bool) -> list[Unit]:
-    """The decision units of a doc: its sentences, or the whole doc as one unit."""
+def doc_units(doc: Doc, index: int, *, by_sentence: bool, punct: list[bool] | None = None) -> list[Unit]:
+    """The decision units of a doc: its sentences, or the whole doc as one unit.
+
+    ``punct`` (punctuation or space, per token) spares building ``Token`` objects."""
     if not len(doc):
         return [Unit(index, 0, 0, 0, 0)]
     ranges = sentence_bounds(doc) if by_sentence else [(0, len(doc))]
@@ -179,7 +184,8 @@ def doc_units(doc: Doc, index: int, *, by_sentence: bool) -> list[Unit]:
     units = []
     for start, end in ranges:
         span = doc[start:end]
-        if by_sentence and all(t.is_space or t.is_punct for t in span) and units:
+        flags = punct[start:end] if punct is not None else [t.is_space or t.is_punct for t in span]
+        if by_sentence and all(flags) and units:
             continue  # a lone "..." or stray space is not a sentence of its own
         units.append(Unit(index, start, end, span.start_char, span.end_char))
     return units or [Unit(index, 0, len(doc), 0, len(doc.text))]
@@ -207,7 +213,7 @@ def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_
         cues = list(doc.spans.get(SPANS_KEY, []))
         cue_starts = [c.start for c in cues]
         sentences = sentence_bounds(doc)
-        for unit in doc_units(doc, i, by_sentence=by_sentence):
+        for unit in doc_units(doc, i, by_sentence=by_sentence, punct=punct):
             lo, hi = bisect_left(cue_starts, unit.start), bisect_left(cue_starts, unit.end)
             inside = [(unit.start, unit.end)] if by_sentence else sentences
             text, feats = unit_features(unit.start, unit.end, norms, punct, cues[lo:hi], inside)

@@ -99,6 +99,8 @@ class ScopeResolver:
         A lone ``'`` glued to a word ending in "s" ("my parents' house") is a possessive,
         not a quote; contractions never reach here because the tokenizer keeps "'re" whole.
         """
+        if not any(q in doc.text for q in _QUOTES):
+            return set()
         marks = [
             t.i for t in doc
             if t.text in _QUOTES
