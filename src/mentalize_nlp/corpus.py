@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,16 @@ from .labels import LABELS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CORPUS = Path("corpora") / "mentalizing" / "corpus.csv"
-DEFAULT_REAL_CORPUS = Path("corpora") / "real" / "corpus.csv"
 DEFAULT_SHARED = Path("..") / "shared" / "corpora"
+
+
+def shipped(*parts: str) -> Path:
+    """A file of the corpora shipped with the package (``corpora/`` of the source tree)."""
+    return Path(str(resources.files("mentalize_nlp.corpora").joinpath(*parts)))
+
+
+DEFAULT_CORPUS = shipped("mentalizing", "corpus.csv")
+DEFAULT_REAL_CORPUS = shipped("real", "corpus.csv")
 _EXTERNAL_TEXT = {"counselchat": ("counselchat", "counselchat.csv")}
 """Sources whose licence keeps their text out of the project: rows refer to it by session,
 turn and character offsets, and the text is read from the shared corpora folder."""

@@ -172,3 +172,79 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
                                      "max_gap_bins_n50": round(float(max(big)), 4) if big else None}
     out["needs_review_share"] = round(float(tags["needs_review"].mean()), 4)
     return out
+
+
+def _binary_figures(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1, Cohen's kappa and Krippendorff's alpha (nominal, two coders,
+    no missing values) from confusion counts; arrays in, arrays out, NaN where undefined."""
+    n = tp + fp + fn + tn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+        observed = (tp + tn) / n
+        expected = ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / n**2
+        kappa = np.where(expected < 1, (observed - expected) / (1 - expected), np.nan)
+        pairs = 2 * n
+        ones, zeros = 2 * tp + fp + fn, 2 * tn + fp + fn
+        alpha = np.where(ones * zeros > 0, 1 - (pairs - 1) * (fp + fn) / (ones * zeros), np.nan)
+    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa, "alpha": alpha}
+
+
+def agreement(a: pd.DataFrame, b: pd.DataFrame, sessions: pd.Series | None = None, labels: tuple[str, ...] = LABELS,
+              reps: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Agreement of ``b`` with ``a`` (gold and predictions, or two coders), per label and
+    overall: precision, recall, F1, Cohen's kappa and Krippendorff's alpha, each with a 95%
+    bootstrap interval from resampling whole sessions (rows, when no session is given).
+
+    Undefined figures (F1 when neither side ever gives a label, kappa when both are
+    constant) are NaN, to be shown as "n/a", never as 0. The ``overall`` row is the mean
+    over labels of precision, recall, F1 and kappa, and alpha over all label decisions
+    pooled.
+    """
+    groups = (sessions if sessions is not None else pd.Series(np.arange(len(a)))).astype(str).to_numpy()
+    names, index = np.unique(groups, return_inverse=True)
+    weights = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=reps)
+    rows, pooled, boot_rows = [], np.zeros((4, len(names))), []
+    for label in labels:
+        x, y = a[label].to_numpy(dtype=int), b[label].to_numpy(dtype=int)
+        counts = np.vstack([np.bincount(index, weights=w, minlength=len(names)) for w in
+                            ((x == 1) & (y == 1), (x == 0) & (y == 1), (x == 1) & (y == 0), (x == 0) & (y == 0))])
+        pooled += counts
+        point = _binary_figures(*counts.sum(axis=1))
+        boot = _binary_figures(*(weights @ counts.T).T)
+        boot_rows.append(boot)
+        rows.append(_row(label, point, boot, int(x.sum()), int(y.sum()), len(x)))
+    mean_point = {k: np.nanmean([r[k] for r in rows]) if not all(np.isnan(r[k]) for r in rows) else np.nan for k in ("precision", "recall", "f1", "kappa")}
+    mean_boot = {k: np.nanmean(np.vstack([b[k] for b in boot_rows]), axis=0) for k in ("precision", "recall", "f1", "kappa")}
+    pooled_point, pooled_boot = _binary_figures(*pooled.sum(axis=1)), _binary_figures(*(weights @ pooled.T).T)
+    mean_point["alpha"], mean_boot["alpha"] = pooled_point["alpha"], pooled_boot["alpha"]
+    rows.append(_row("overall", mean_point, mean_boot, sum(r["n_a"] for r in rows), sum(r["n_b"] for r in rows), len(a)))
+    return pd.DataFrame(rows)
+
+
+def _row(label: str, point: dict, boot: dict, n_a: int, n_b: int, n: int) -> dict:
+    row: dict = {"label": label}
+    for key in ("precision", "recall", "f1", "kappa", "alpha"):
+        value = float(point[key])
+        values = np.asarray(boot[key], dtype=float)
+        values = values[~np.isnan(values)]
+        row[key] = value
+        row[f"{key}_low"] = float(np.percentile(values, 2.5)) if len(values) and not np.isnan(value) else float("nan")
+        row[f"{key}_high"] = float(np.percentile(values, 97.5)) if len(values) and not np.isnan(value) else float("nan")
+    row.update({"n_a": n_a, "n_b": n_b, "n": n})
+    return row
+
+
+def format_agreement(table: pd.DataFrame) -> str:
+    """The agreement table as text, undefined figures as "n/a"."""
+    def cell(row: pd.Series, key: str) -> str:
+        if np.isnan(row[key]):
+            return "n/a"
+        return f"{row[key]:.3f} [{row[f'{key}_low']:.3f}-{row[f'{key}_high']:.3f}]"
+
+    keys = ("precision", "recall", "f1", "kappa", "alpha")
+    lines = [f"{'label':22s} " + " ".join(f"{k:>21s}" for k in keys) + "   n_a   n_b"]
+    for _, row in table.iterrows():
+        lines.append(f"{row['label']:22s} " + " ".join(f"{cell(row, k):>21s}" for k in keys) + f" {row['n_a']:5d} {row['n_b']:5d}")
+    return "\n".join(lines)
