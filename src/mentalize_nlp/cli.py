@@ -50,7 +50,12 @@ def main() -> None:
 @click.option("--role-column", default=None, help="Column holding the role (tables; default 'role' if present).")
 @click.option("--sheet", default=None, help="Workbook sheet to read from .xlsx inputs: a name or a 0-based position (default: the first).")
 @click.option("--max-size-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest input file read.")
-@click.option("--force", is_flag=True, help="Overwrite results already in the output folder.")
+@click.option("--encoding", default=None, metavar="NAME",
+              help="Text encoding of every input (e.g. cp1252, utf-16); detected per file by default.")
+@click.option("--join-files", is_flag=True,
+              help="Join files that share a name (clinicA/s1.txt and clinicB/s1.txt) into one session. "
+                   "By default every file is its own session.")
+@click.option("--force", is_flag=True, help="Overwrite results already in the output folder (only a folder mentalize-nlp wrote).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), default="csv", show_default=True,
               help="Format of the utterance and profile tables (errors.csv is always CSV).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes; sessions are scored in parallel, output stays in input order.")
@@ -58,10 +63,16 @@ def main() -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --engine dask (e.g. tcp://10.0.0.5:8786).")
 @click.option("--html", is_flag=True, help="Also write the HTML supervision report into OUT/report/ (see 'mentalize report').")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
-          role_column, sheet, max_size_mb, force, fmt, jobs, engine, scheduler, html) -> None:
-    """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv."""
-    from .batch import check_output_dir, score_inputs
-    from .transcripts import SUFFIXES, Columns, RoleMap, find_inputs
+          role_column, sheet, max_size_mb, encoding, join_files, force, fmt, jobs, engine, scheduler, html) -> None:
+    """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv.
+
+    Each file is its own session, named by its file name without the extension; where two
+    files share that name, by their folders too (clinicA/session-01), or, in one folder, with
+    the extension kept (x.csv, x.txt). A table's 'session' column names its sessions. The
+    output folder is never read as input; files not read are named on stderr.
+    """
+    from .batch import check_output_dir, list_inputs, score_inputs
+    from .transcripts import SUFFIXES, Columns, RoleMap
 
     columns = Columns(
         text=text_column or "text", speaker=speaker_column or "speaker", session=session_column,
@@ -69,29 +80,42 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     )
     if engine == "dask" and not scheduler:
         raise UsageError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler.")
+    if encoding is not None:
+        import codecs
+
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise UsageError(f"--encoding {encoding!r} is not a text encoding Python knows; try utf-8, cp1252, latin-1 or utf-16.") from exc
     try:
-        check_output_dir(out, force, fmt)
+        check_output_dir(out, force, fmt, inputs)
         roles = RoleMap.from_file(roles_file, therapists, clients) if roles_file else RoleMap(therapists, clients)
     except MentalizeError as exc:
         raise UsageError(str(exc)) from exc
-    files = list(find_inputs(inputs))
-    if not files:
+    found = list_inputs(inputs, out, join_files=join_files)
+    for path, reason in found.skipped:
+        click.echo(f"skipped: {path}: {reason}.", err=True)
+    if not found.files and not found.failures:
         raise UsageError(f"no transcript files found in the inputs given; expected files ending {', '.join(SUFFIXES)} or folders holding them.")
+    files = found.files
     model_dir = str(model) if model else None
     tagger = _tagger(model_dir) if jobs == 1 and engine == "local" else None
     with click.progressbar(length=len(files), label="Scoring", file=sys.stderr) as bar:
         try:
             result = score_inputs(
-                files, out, tagger, model=model_dir, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6),
-                force=force, fmt=fmt, jobs=jobs, engine=engine, scheduler=scheduler, on_file=lambda _path: bar.update(1),
+                found, out, tagger, model=model_dir, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6),
+                encoding=encoding, force=force, join_files=join_files, fmt=fmt, jobs=jobs, engine=engine, scheduler=scheduler, on_file=lambda _path: bar.update(1),
             )
         except MentalizeError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"Scored {result.sessions} session(s), {result.utterances} utterance(s) from {result.files - len(result.failures)} "
+        f"Scored {result.sessions} session(s), {result.utterances} utterance(s) from {result.scored_files} "
         f"of {result.files} file(s) into {out}.",
         err=True,
     )
+    for name, paths in result.joined.items():
+        why = "--join-files" if join_files else "their session column"
+        click.echo(f"note: session {name!r} joins {len(set(paths))} files ({', '.join(dict.fromkeys(paths))}), as {why} says.", err=True)
     for failure in result.failures:
         where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
         click.echo(f"error: {where}: {failure.message}", err=True)
@@ -137,13 +161,15 @@ def report(directory, groups_file, group_pattern) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
               help="Folder to write the model into.")
 @click.option("-C", "C", type=float, default=0.5, show_default=True, help="Inverse regularisation strength.")
-def train(corpus, real, no_real, shared, out, C) -> None:
+@click.option("--force", is_flag=True, help="Overwrite the model already in --out (only a model folder mentalize-nlp wrote).")
+def train(corpus, real, no_real, shared, out, C, force) -> None:
     """Train the classifier, calibrate it on held-out sessions, and measure it on the test splits."""
     from .corpus import DEFAULT_CORPUS, DEFAULT_REAL_CORPUS, DEFAULT_SHARED
     from .training import train as train_model
 
     if real is None and corpus is None and not no_real:
         real = DEFAULT_REAL_CORPUS
+    _check_model_out(out, force, [p for p in (corpus or DEFAULT_CORPUS, None if no_real else real) if p is not None])
     try:
         model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, shared=shared or DEFAULT_SHARED, C=C)
     except MentalizeError as exc:
@@ -165,17 +191,77 @@ def train(corpus, real, no_real, shared, out, C) -> None:
             click.echo(f"  register {register:13s} n={s['n']:4d} macro-F1 {s['macro_f1']:.3f}")
 
 
+def _check_model_out(out: Path, force: bool, inputs: list[Path]) -> None:
+    """Refuse to write a model over an existing one without --force, over a folder that holds
+    no mentalize-nlp model even with it, and over an input."""
+    import json
+
+    from .classifier import ARTEFACT, METADATA
+
+    targets = [out / ARTEFACT, out / METADATA]
+    for given in inputs:
+        if any(_same_path(given, target) for target in targets):
+            raise UsageError(f"{given} is an input, and training into --out {out} would write over it; choose another --out.")
+    existing = [t.name for t in targets if t.exists()]
+    if not existing:
+        return
+    if not force:
+        raise UsageError(f"{out} already holds a model ({', '.join(existing)}); pass --force to overwrite it, or choose another --out.")
+    try:
+        ours = "sha256" in json.loads((out / METADATA).read_text("utf-8"))
+    except (OSError, ValueError, TypeError):
+        ours = False
+    if not ours:
+        raise UsageError(
+            f"{out} holds {', '.join(existing)} but no model metadata written by mentalize-nlp, "
+            "so --force will not write over it; choose another --out."
+        )
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    import os
+
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_predictions(predictions: Path, gold: Path, force: bool) -> None:
+    """Refuse to write predictions over the gold file ever, and over an existing file without
+    --force or, with it, over a file that is not a predictions file."""
+    if _same_path(predictions, gold):
+        raise UsageError(f"--predictions {predictions} is the gold file; it would be overwritten. Choose another file, e.g. predictions.csv.")
+    if predictions.is_dir():
+        raise UsageError(f"--predictions {predictions} is a folder; name a CSV file.")
+    if not predictions.exists():
+        return
+    if not force:
+        raise UsageError(f"--predictions {predictions} already exists; pass --force to overwrite it, or choose another file.")
+    try:
+        with open(predictions, encoding="utf-8") as handle:
+            header = handle.readline()
+    except (OSError, UnicodeError):
+        header = ""
+    if not all(f"pred_{label}" in header for label in LABELS):
+        raise UsageError(
+            f"--predictions {predictions} is not a predictions file written by 'mentalize evaluate' (it has no pred_ columns), "
+            "so --force will not write over it; choose another file."
+        )
+
+
 @main.command()
 @click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--model", type=click.Path(path_type=Path, file_okay=False), help="A model folder; the shipped model by default.")
 @click.option("--by", "by", multiple=True, help="Also report macro-F1 within each value of this column (default: register, if present).")
 @click.option("--split", default=None, help="Only rows whose 'split' column has this value (e.g. test).")
 @click.option("--predictions", type=click.Path(path_type=Path, dir_okay=False), help="Also write the gold rows with predictions to this CSV.")
-def evaluate(gold, model, by, split, predictions) -> None:
+@click.option("--force", is_flag=True, help="Overwrite an existing --predictions file (never the gold file).")
+def evaluate(gold, model, by, split, predictions, force) -> None:
     """Compare the model's tags with human codes in GOLD.csv: precision, recall, F1 and Cohen's kappa per label."""
     from .corpus import read_corpus
     from .evaluation import label_scores, register_scores
     from .output import atomic_path
+
+    if predictions is not None:
+        _check_predictions(predictions, gold, force)
 
     try:
         frame = read_corpus(gold)

@@ -34,8 +34,9 @@ MENTALIZING: tuple[str, ...] = ("feeling_naming", "perspective_taking")
 DEFAULT_WINDOW = 10
 """Turns in the rolling window of the session timeline."""
 
-DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ ]*(?:session)?[-_ ]*\d+$"
-"""Session names such as ``maria-03``, ``maria_session_3`` or ``Maria Session 3`` share the group ``maria``.
+DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ /]*(?:session)?[-_ ]*\d+$"
+"""Session names such as ``maria-03``, ``maria_session_3`` or ``Maria Session 3`` share the group ``maria``;
+so do ``maria/session-01`` and ``maria/session-02``, the names of same-named files in a folder per client.
 
 The group must end with a letter, so that purely numeric names (``12``) are never split into
 a bogus group ``1`` and session ``2``.
@@ -385,7 +386,7 @@ def assign_groups(sessions: Iterable[str], groups: Mapping[str, str] | None = No
     for name in sessions:
         match = regex.search(str(name))
         value = match.group("group") if match else None
-        assigned[name] = (value.strip(" -_.") or None) if value else None
+        assigned[name] = (value.strip(" -_./") or None) if value else None
     return assigned
 
 

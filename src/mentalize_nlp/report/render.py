@@ -260,4 +260,24 @@ def write_reports(
         group_source="from the group mapping file" if groups is not None else "by session name",
     )
     written.append(_write(target / "index.html", index))
+    _remove_stale_pages(target, written)
     return written
+
+
+_GENERATOR = '<meta name="generator" content="mentalize-nlp'
+
+
+def _remove_stale_pages(target: Path, written: list[Path]) -> None:
+    """Remove pages an earlier run wrote for sessions this folder no longer holds (a session
+    renamed, say), so the report folder never shows stale figures; other files stay."""
+    keep = {p.name for p in written}
+    for page in target.glob("*.html"):
+        if page.name in keep:
+            continue
+        try:
+            with open(page, encoding="utf-8", errors="replace") as handle:
+                head = handle.read(4096)
+        except OSError:
+            continue
+        if _GENERATOR in head:
+            page.unlink(missing_ok=True)

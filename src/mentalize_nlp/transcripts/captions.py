@@ -5,22 +5,28 @@ short timed pieces. A piece names its speaker with a WebVTT voice tag (``<v Anna
 ``Name:`` prefix as in ``.txt`` files, or a field of its own; a piece that names no one
 continues the turn of whoever spoke last. Consecutive pieces of one speaker are one turn,
 from the first piece's start to the last one's end.
+
+A ``Name:`` prefix on a later line of a cue ("Quote: ...", "Note: ...") is a speaker only
+if the name is used for more than one piece in the file or names a role; otherwise the
+line stays in the turn's text, prefix included.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import TranscriptError
+from .roles import UNKNOWN, RoleMap, infer_role
 from .session import Session, Utterance
 from .txt import numbered, parse_line
 
-UNKNOWN = "UNKNOWN"
-"""Speaker of text heard before anyone is named."""
+__all__ = ["UNKNOWN", "Cue", "Piece", "clock", "cue_session", "merge_cues", "plain", "split_speakers"]
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
@@ -35,6 +41,17 @@ class Cue:
     start: str | None = None
     end: str | None = None
     line: int | None = None
+    mid: bool = False
+    """The speaker comes from a ``Name:`` prefix on a later line of the cue, not its first."""
+
+
+class Piece(NamedTuple):
+    """Part of a cue's text, its speaker (``None``: whoever spoke last), and whether that
+    speaker was a ``Name:`` prefix on a later line of the cue."""
+
+    speaker: str | None
+    text: str
+    mid: bool = False
 
 
 def clock(milliseconds: float) -> str:
@@ -51,7 +68,7 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def split_speakers(text: str, *, voices: bool = False) -> list[tuple[str | None, str]]:
+def split_speakers(text: str, *, voices: bool = False) -> list[Piece]:
     """``(speaker or None, text)`` pieces of one cue's text, in order.
 
     With ``voices``, ``<v Name>`` tags name the speaker of what follows them. Lines that
@@ -68,10 +85,10 @@ def split_speakers(text: str, *, voices: bool = False) -> list[tuple[str | None,
         spans.append((speaker, text[position:]))
     else:
         spans.append((None, text))
-    pieces: list[tuple[str | None, str]] = []
+    pieces: list[Piece] = []
     for speaker, span in spans:
         if speaker is not None:
-            pieces.append((speaker, " ".join(plain(span).split())))
+            pieces.append(Piece(speaker, " ".join(plain(span).split())))
             continue
         for raw in plain(span).split("\n"):
             line = raw.strip()
@@ -79,12 +96,25 @@ def split_speakers(text: str, *, voices: bool = False) -> list[tuple[str | None,
                 continue
             parsed = parse_line(line)
             if parsed is not None:
-                pieces.append((parsed[0], parsed[1]))
+                pieces.append(Piece(parsed[0], parsed[1], bool(pieces)))
             elif pieces:
-                pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line}".strip())
+                pieces[-1] = pieces[-1]._replace(text=f"{pieces[-1].text} {line}".strip())
             else:
-                pieces.append((None, line))
+                pieces.append(Piece(None, line))
     return pieces
+
+
+def _unprefix(cues: list[Cue], roles: RoleMap | None) -> list[Cue]:
+    """Cues whose mid-cue ``Name:`` prefix is not a speaker of the file given back to the turn they are in."""
+    known = roles.known if roles else (lambda name: infer_role(name) != "other")
+    counts = Counter(" ".join(c.speaker.lower().split()) for c in cues if c.speaker)
+    folded = []
+    for cue in cues:
+        if cue.mid and cue.speaker and counts[" ".join(cue.speaker.lower().split())] == 1 and not known(cue.speaker):
+            cue = Cue(text=f"{cue.speaker}: {cue.text}", speaker=None, start=cue.start, end=cue.end, line=cue.line)
+        folded.append(cue)
+    speakers = {c.speaker for c in folded if c.speaker}
+    return folded if len(speakers) >= 2 or len(speakers) == len({c.speaker for c in cues if c.speaker}) else cues
 
 
 def merge_cues(cues: Iterable[Cue]) -> list[Utterance]:
@@ -108,17 +138,19 @@ def merge_cues(cues: Iterable[Cue]) -> list[Utterance]:
     return numbered(utterances)
 
 
-def cue_session(path: Path, cues: Iterable[Cue], fix: str) -> list[Session]:
+def cue_session(path: Path, cues: Iterable[Cue], fix: str, *, encoding: str = "", roles: RoleMap | None = None) -> list[Session]:
     """The file's one session from its cues, refusing a file in which no one is named.
 
     Args:
         path: The transcript, for the session name and errors.
         cues: The cues in file order.
         fix: How to name the speakers in this format, for the error message.
+        encoding: The encoding the file was read with, recorded on the session.
+        roles: The caller's role overrides: names in them are speakers wherever they appear.
     """
-    utterances = merge_cues(cues)
+    utterances = merge_cues(_unprefix(list(cues), roles))
     if not utterances:
         raise TranscriptError(path, "holds no speech to read; export the transcript again.")
     if all(u.speaker == UNKNOWN for u in utterances):
         raise TranscriptError(path, f"no speaker is named anywhere, so turns cannot be told apart; {fix}")
-    return [Session(name=path.stem, utterances=utterances, source=str(path))]
+    return [Session(name=path.stem, utterances=utterances, source=str(path), encoding=encoding)]

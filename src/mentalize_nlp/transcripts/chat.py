@@ -26,7 +26,8 @@ import pylangacq
 
 from ..errors import TranscriptError
 from .captions import Cue, clock, merge_cues
-from .decode import MAX_BYTES, read_text
+from .decode import MAX_BYTES, read_decoded
+from .roles import RoleMap
 from .roles import infer_role
 from .session import Session
 from .tabular import Columns
@@ -97,9 +98,11 @@ def _roles(reader: pylangacq.CHAT) -> dict[str, str]:
     return roles
 
 
-def read_cha(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_cha(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a CHAT transcript into one session named after the file."""
-    text = read_text(path, max_bytes)
+    text, used = read_decoded(path, max_bytes, encoding, keep="\x15")
     lines = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.startswith("*"):
@@ -132,4 +135,4 @@ def read_cha(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
     roles = _roles(reader)
     for utterance in utterances:
         utterance.role = roles.get(utterance.speaker)
-    return [Session(name=path.stem, utterances=utterances, source=str(path))]
+    return [Session(name=path.stem, utterances=utterances, source=str(path), encoding=used)]

@@ -1,4 +1,20 @@
-"""Who is the therapist: role inference from speaker names, with overrides."""
+"""Who is the therapist: role inference from speaker names, with overrides.
+
+The rules, in order (see docs/transcripts.md):
+
+1. a name given by the caller (``--therapist``, ``--client``, ``--roles`` file) wins;
+2. else a role the transcript states itself (a ``role`` column, CHAT's ``@Participants``);
+3. else the role a name implies: "T", "Therapist", "Dr Smith", "Counsellor 2" are the
+   therapist; "C", "Client", "Patient", "P" the client; any other name is ``other``;
+4. then, per session: when the session has exactly two speakers and one of them is the
+   therapist (or the client) by rules 1-3 while the other got ``other`` by rule 3, the other
+   is the client (or the therapist). "Dr Anna Lee" and "Priya Shah": Priya is the client.
+
+Nothing else is guessed: two unnamed diarised speakers (whisper's ``SPEAKER_00`` and
+``SPEAKER_01``) stay ``other``, since nothing in a name says which one is the therapist.
+Every speaker left ``other`` by its name (not by an override or the transcript) is named in
+the session's ``warnings`` with the options that fix it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +23,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..errors import TranscriptError
+from .session import Session
+
+UNKNOWN = "UNKNOWN"
+"""Speaker of text heard before anyone is named (captions, speech recognition)."""
 
 ROLES: tuple[str, ...] = ("therapist", "client", "other")
 
@@ -51,12 +71,45 @@ class RoleMap:
 
     def role(self, speaker: str, given: str | None = None) -> str:
         """The override for ``speaker`` if any, else a valid ``given`` role, else inference."""
+        return self.decide(speaker, given)[0]
+
+    def decide(self, speaker: str, given: str | None = None) -> tuple[str, bool]:
+        """``(role, stated)``: the role as :meth:`role` gives it, and whether it was stated (by
+        an override or the transcript) rather than inferred from the name."""
         override = self.overrides.get(self._key(speaker))
         if override:
-            return override
+            return override, True
         if given and given.strip().lower() in ROLES:
-            return given.strip().lower()
-        return infer_role(speaker)
+            return given.strip().lower(), True
+        return infer_role(speaker), False
+
+    def known(self, speaker: str) -> bool:
+        """Whether ``speaker`` is named by an override or implies a role by its name."""
+        return self._key(speaker) in self.overrides or infer_role(speaker) != "other"
+
+    def assign(self, session: Session) -> None:
+        """Give every turn of ``session`` its role (rules 1-4 above), and warn of speakers left ``other``."""
+        stated: dict[str, bool] = {}
+        for utterance in session.utterances:
+            utterance.role, was_stated = self.decide(utterance.speaker, utterance.role)
+            stated[utterance.speaker] = stated.get(utterance.speaker, False) or was_stated
+        by_speaker: dict[str, set[str]] = {}
+        for utterance in session.utterances:
+            if utterance.speaker != UNKNOWN:
+                by_speaker.setdefault(utterance.speaker, set()).add(utterance.role or "other")
+        if len(by_speaker) == 2 and all(len(r) == 1 for r in by_speaker.values()):
+            (first, (one,)), (second, (two,)) = by_speaker.items()
+            pair = {one, two}
+            if pair in ({"therapist", "other"}, {"client", "other"}):
+                guessed = first if one == "other" else second
+                if not stated[guessed]:
+                    role = "client" if "therapist" in pair else "therapist"
+                    for utterance in session.utterances:
+                        if utterance.speaker == guessed:
+                            utterance.role = role
+        warning = role_warning(session, stated)
+        if warning and warning not in session.warnings:
+            session.warnings.append(warning)
 
     @classmethod
     def from_file(cls, path: str | Path, therapists: Iterable[str] = (), clients: Iterable[str] = ()) -> RoleMap:
@@ -71,3 +124,28 @@ class RoleMap:
             row = int(bad.index[0]) + 2
             raise TranscriptError(path, f"role {bad.iloc[0]['role']!r} is not one of {', '.join(ROLES)}.", line=row)
         return cls(therapists, clients, dict(zip(frame["speaker"], frame["role"].str.lower())))
+
+
+def role_warning(session: Session, stated: Mapping[str, bool] | None = None) -> str | None:
+    """What to say when some speakers of ``session`` have no role: their names and the fix.
+
+    Speakers whose ``other`` was stated (by an override or the transcript) are not warned of.
+    """
+    roles: dict[str, str] = {}
+    for utterance in session.utterances:
+        if utterance.speaker != UNKNOWN:
+            roles.setdefault(utterance.speaker, utterance.role or "other")
+    left = [name for name, role in roles.items() if role == "other" and not (stated or {}).get(name)]
+    if not left:
+        return None
+
+    def some(names: list[str]) -> str:
+        return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+    example = left[0] if " " not in left[0] else f'"{left[0]}"'
+    return (
+        f"no therapist or client role for {some([repr(n) for n in left])}; counted as 'other'. "
+        f"Speakers found: {some([f'{n!r} ({r})' for n, r in roles.items()])}. "
+        f"Say who is who with --therapist NAME and --client NAME (e.g. --therapist {example}), "
+        "or a --roles file with columns speaker,role."
+    )

@@ -60,11 +60,21 @@ class Utterance:
 
 @dataclass
 class Session:
-    """A transcript's turns, in order. ``name`` is the file stem or the ``session`` column."""
+    """A transcript's turns, in order. ``name`` is the file stem or the ``session`` column.
+
+    ``encoding`` is the text encoding the file was read with (``""`` for ``.docx`` and
+    ``.xlsx``, which store Unicode themselves); ``header`` holds the lines before the first
+    turn of a ``.txt`` or ``.docx`` transcript (titles, dates, participant lists), which are
+    not turns; ``warnings`` says what a reader should check, such as speakers left without a
+    role, with the option that fixes it.
+    """
 
     name: str
     utterances: list[Utterance] = field(default_factory=list)
     source: str = ""
+    encoding: str = ""
+    header: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.utterances)

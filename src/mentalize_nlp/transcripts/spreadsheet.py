@@ -30,7 +30,15 @@ def _workbook(data: bytes, path: Path) -> pd.ExcelFile:
         ) from exc
 
 
-def read_xlsx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, sheet: str | int | None = None) -> list[Session]:
+def read_xlsx(
+    path: Path,
+    *,
+    columns: Columns = Columns(),
+    max_bytes: int = MAX_BYTES,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    roles: object = None,
+) -> list[Session]:
     """Read one sheet of an ``.xlsx`` workbook (the first by default).
 
     Args:
@@ -38,6 +46,8 @@ def read_xlsx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_
         columns: Which columns hold which fields, as for CSV.
         max_bytes: The largest file read.
         sheet: The sheet's name, or its 0-based position; ``columns.sheet``, else the first, when omitted.
+        encoding: Ignored: a workbook stores Unicode itself (``Session.encoding`` stays ``""``).
+        roles: Ignored: rows name their speakers.
     """
     if sheet is None:
         sheet = columns.sheet if columns.sheet is not None else 0

@@ -14,7 +14,8 @@ import srt
 
 from ..errors import TranscriptError
 from .captions import Cue, clock, cue_session, split_speakers
-from .decode import MAX_BYTES, read_text
+from .decode import MAX_BYTES, read_decoded
+from .roles import RoleMap
 from .session import Session
 from .tabular import Columns
 
@@ -28,9 +29,11 @@ def _line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def read_srt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_srt(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a SubRip file into one session named after the file."""
-    text = read_text(path, max_bytes)
+    text, used = read_decoded(path, max_bytes, encoding)
     cues: list[Cue] = []
     # The parser does not say where a subtitle was; its own pattern, run again, does.
     lines = [_line(text, match.start()) for match in srt.SRT_REGEX.finditer(text)]
@@ -39,8 +42,8 @@ def read_srt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
             start = clock(subtitle.start.total_seconds() * 1000)
             end = clock(subtitle.end.total_seconds() * 1000)
             line = lines[number] if number < len(lines) else None
-            for speaker, piece in split_speakers(subtitle.content):
-                cues.append(Cue(text=piece, speaker=speaker, start=start, end=end, line=line))
+            for piece in split_speakers(subtitle.content):
+                cues.append(Cue(text=piece.text, speaker=piece.speaker, start=start, end=end, line=line, mid=piece.mid))
     except srt.SRTParseError as exc:
         raise TranscriptError(
             path,
@@ -51,4 +54,4 @@ def read_srt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
         ) from exc
     except (ValueError, OverflowError) as exc:
         raise TranscriptError(path, f"has a subtitle time that cannot be read ({exc}); fix the times.") from exc
-    return cue_session(path, cues, _FIX)
+    return cue_session(path, cues, _FIX, encoding=used, roles=roles)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import TranscriptError
-from .decode import MAX_BYTES, decode, read_bytes
+from .decode import MAX_BYTES, decode_bytes, read_bytes
+from .roles import RoleMap
 from .session import Session, Utterance
 
 
@@ -63,7 +64,9 @@ _ALIASES = {
 }
 
 
-def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns(), lines: Sequence[int] | None = None) -> list[Session]:
+def frame_sessions(
+    frame: pd.DataFrame, path: Path, columns: Columns = Columns(), lines: Sequence[int] | None = None, encoding: str = ""
+) -> list[Session]:
     """Sessions from a table whose cells are all strings; row numbers in errors are file lines.
 
     ``lines`` gives the file line (or sheet row) of each row where rows were skipped; by
@@ -77,7 +80,7 @@ def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
         session_name = str(record[names["session"]]).strip() if names["session"] else path.stem
-        session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path)))
+        session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path), encoding=encoding))
         turn_value = record[names["turn"]].strip() if names["turn"] else ""
         if turn_value:
             key = (session_name, turn_value, str(record[names["speaker"]]), str(record[names["text"]]))
@@ -101,9 +104,11 @@ def frame_sessions(frame: pd.DataFrame, path: Path, columns: Columns = Columns()
     return list(sessions.values())
 
 
-def read_csv(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_csv(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a ``.csv`` or ``.tsv`` transcript. Cells are kept as text: "None" or "NA" stay words."""
-    text = decode(read_bytes(path, max_bytes), path)
+    text, used = decode_bytes(read_bytes(path, max_bytes), path, encoding)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
@@ -112,4 +117,4 @@ def read_csv(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
     except (pd.errors.EmptyDataError, csv.Error) as exc:
         raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame_sessions(frame, path, columns)
+    return frame_sessions(frame, path, columns, encoding=used)

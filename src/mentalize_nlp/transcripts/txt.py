@@ -2,18 +2,37 @@
 
 Accepted prefixes include ``T:``, ``Therapist:``, ``DR SMITH:``, ``Dr. Smith:``,
 ``Client 2:``, ``[00:01:02] C:``, ``00:01:02 C:`` and ``C [00:01:02]:``. A line without a
-prefix continues the previous turn. Text before the first speaker is kept as a turn of
-speaker ``UNKNOWN`` so nothing is lost.
+prefix continues the previous turn.
+
+Which prefixes are speakers is decided from the whole file first, so that "Quote: ..." or
+"Recorded: ..." is not taken for a speaker. A prefix is a speaker when it
+
+- names a role ("T", "Client", "Dr Lee"), or a speaker the caller named (``--therapist``...),
+- opens two or more lines of the file, or
+- carries a time stamp (``[00:01:02] Anna:``), or
+- is named by a participant-list line such as "Client: Priya Shah" (a speaker's prefix
+  followed by nothing but another prefix's name);
+
+a prefix used once otherwise is a speaker only in a file whose turns are set apart by
+blank lines, on a line after a blank line. Any other prefixed line is text: before the
+first turn it is part of the session's header, after it a continuation of the turn it is
+in. If these rules leave fewer than two speakers, every prefix is taken as one.
+
+Lines before the first turn (titles such as "Session 4 - Priya - 12 March", dates,
+participant lists such as "Therapist: Dr Anna Lee") are the session's ``header``, not turns.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import TranscriptError
-from .decode import MAX_BYTES, read_text
+from .decode import MAX_BYTES, read_decoded
+from .roles import RoleMap, infer_role
 from .session import Session, Utterance
 from .tabular import Columns
 
@@ -36,27 +55,97 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")
 
 
-def parse_lines(lines: Iterable[tuple[int, str]]) -> list[Utterance]:
-    """Turns from numbered lines: a speaker prefix opens a turn, any other line continues it.
+class Turns(NamedTuple):
+    """What a speaker-prefixed text holds: the header lines before the first turn, and the turns."""
 
-    Text before the first prefix becomes a turn of speaker ``UNKNOWN`` so nothing is lost.
+    header: list[str]
+    utterances: list[Utterance]
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().replace(".", " ").split())
+
+
+def split_turns(lines: Iterable[tuple[int, str]], known: Callable[[str], bool] | None = None) -> Turns:
+    """Header and turns from numbered lines (see the module notes for which prefixes are speakers).
+
+    Args:
+        lines: ``(line number, text)`` pairs, in order.
+        known: Whether a name is one the caller gave a role (``RoleMap.known``); by default,
+            whether the name implies a role.
+
     Used for ``.txt`` files and for the paragraphs of ``.docx`` files.
     """
-    utterances: list[Utterance] = []
+    known = known or (lambda name: infer_role(name) != "other")
+    rows: list[tuple[int, str, tuple[str, str, str | None] | None, bool, str]] = []
+    blank = True
     for number, raw in lines:
         line = raw.strip()
         if not line:
+            blank = True
             continue
         parsed = parse_line(line)
-        if parsed is not None:
-            speaker, words, start = parsed
-            utterances.append(Utterance(turn=len(utterances), speaker=speaker, text=words, start=start, line=number))
-        elif utterances:
-            previous = utterances[-1]
-            previous.text = f"{previous.text} {line}".strip()
-        else:
-            utterances.append(Utterance(turn=0, speaker="UNKNOWN", text=line, line=number))
-    return utterances
+        rows.append((number, line, parsed, blank, _key(parsed[0]) if parsed else ""))
+        blank = False
+    counts = Counter(key for *_, key in rows if key)
+    by_word: dict[str, list[tuple[str, set[str]]]] = {}
+    for name in counts:
+        parts = set(name.split())
+        for word in parts:
+            by_word.setdefault(word, []).append((name, parts))
+
+    def named(speaker: str, text: str) -> list[str]:
+        """The other prefixes a participant-list line such as "Therapist: Dr Anna Lee" names."""
+        if len(text) > 80 or text.rstrip().endswith(("?", "!")):
+            return []
+        words = set(_key(re.sub(r"[^\w\s'-]", " ", text)).split())
+        if not 0 < len(words) <= 5:
+            return []
+        own = _key(speaker)
+        first = min(words, key=lambda w: len(by_word.get(w, ())))
+        return [name for name, parts in by_word.get(first, ()) if words <= parts and name != own]
+
+    first_use = {key: p for _, _, p, _, key in reversed(rows) if p}
+    strong = {key for key, p in first_use.items() if counts[key] > 1 or known(p[0])}
+    strong |= {key for _, _, p, _, key in rows if p and p[2]}
+    strong |= {name for _, _, p, _, key in rows if p and key in strong and len(p[1]) <= 80 for name in named(*p[:2])}
+    after_first = [before for _, _, p, before, key in rows if p and key in strong][1:]
+    spaced = bool(after_first) and sum(after_first) * 2 >= len(after_first)
+
+    def listing(speaker: str, text: str) -> bool:
+        return bool(named(speaker, text))
+
+    def turns(everything: bool) -> Turns:
+        header: list[str] = []
+        utterances: list[Utterance] = []
+        for number, line, parsed, before, key in rows:
+            opens = False
+            if parsed is not None:
+                if everything:
+                    opens = True
+                elif key in strong:
+                    opens = bool(utterances) or not listing(parsed[0], parsed[1])
+                else:
+                    opens = bool(utterances) and before and spaced
+            if opens and parsed is not None:
+                speaker, words, start = parsed
+                utterances.append(Utterance(turn=len(utterances), speaker=speaker, text=words, start=start, line=number))
+            elif utterances:
+                previous = utterances[-1]
+                previous.text = f"{previous.text} {line}".strip()
+            else:
+                header.append(line)
+        return Turns(header, utterances)
+
+    result = turns(everything=False)
+    if len({_key(u.speaker) for u in result.utterances}) < 2 and len(counts) >= 2:
+        result = turns(everything=True)
+    return result
+
+
+def parse_lines(lines: Iterable[tuple[int, str]]) -> list[Utterance]:
+    """The turns of :func:`split_turns`, without the header."""
+    return split_turns(lines).utterances
 
 
 def numbered(utterances: list[Utterance]) -> list[Utterance]:
@@ -67,15 +156,17 @@ def numbered(utterances: list[Utterance]) -> list[Utterance]:
     return kept
 
 
-def read_txt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_txt(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a speaker-prefixed text transcript into one session named after the file."""
-    text = read_text(path, max_bytes)
-    utterances = parse_lines(enumerate(text.split("\n"), start=1))
-    if not any(u.speaker != "UNKNOWN" for u in utterances):
+    text, used = read_decoded(path, max_bytes, encoding)
+    header, utterances = split_turns(enumerate(text.split("\n"), start=1), roles.known if roles else None)
+    if not utterances:
         raise TranscriptError(
             path,
             "no line starts with a speaker prefix such as 'T:' or 'Client:'; "
             "put each turn on its own line as 'SPEAKER: text'.",
             line=1,
         )
-    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path))]
+    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path), encoding=used, header=header)]

@@ -18,7 +18,8 @@ from webvtt.vtt import WebVTTCueBlock
 
 from ..errors import TranscriptError
 from .captions import Cue, cue_session, split_speakers
-from .decode import MAX_BYTES, read_text
+from .decode import MAX_BYTES, read_decoded
+from .roles import RoleMap
 from .session import Session
 from .tabular import Columns
 
@@ -48,9 +49,11 @@ def _timing_lines(text: str, path: Path) -> list[int]:
     return lines
 
 
-def read_vtt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_vtt(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a WebVTT file into one session named after the file."""
-    text = read_text(path, max_bytes)
+    text, used = read_decoded(path, max_bytes, encoding)
     try:
         captions = webvtt.from_string(text).captions
     except MalformedFileError as exc:
@@ -68,8 +71,8 @@ def read_vtt(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_B
     timings = _timing_lines(text, path)
     lines: list[int | None] = list(timings) if len(timings) == len(captions) else [None] * len(captions)
     cues = [
-        Cue(text=piece, speaker=speaker, start=caption.start, end=caption.end, line=line)
+        Cue(text=piece.text, speaker=piece.speaker, start=caption.start, end=caption.end, line=line, mid=piece.mid)
         for caption, line in zip(captions, lines)
-        for speaker, piece in split_speakers(caption.raw_text, voices=True)
+        for piece in split_speakers(caption.raw_text, voices=True)
     ]
-    return cue_session(path, cues, _FIX)
+    return cue_session(path, cues, _FIX, encoding=used, roles=roles)

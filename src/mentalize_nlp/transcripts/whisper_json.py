@@ -20,7 +20,8 @@ from typing import Any
 
 from ..errors import TranscriptError
 from .captions import Cue, clock, cue_session, split_speakers
-from .decode import MAX_BYTES, read_text
+from .decode import MAX_BYTES, read_decoded
+from .roles import RoleMap
 from .session import Session
 from .tabular import Columns
 
@@ -65,13 +66,15 @@ def _cues(segments: list[Any], path: Path) -> list[Cue]:
         if name:
             cues.append(Cue(text=text, speaker=name, start=start, end=end))
         else:
-            cues.extend(Cue(text=piece, speaker=who, start=start, end=end) for who, piece in split_speakers(text))
+            cues.extend(Cue(text=piece.text, speaker=piece.speaker, start=start, end=end, mid=piece.mid) for piece in split_speakers(text))
     return cues
 
 
-def read_whisper_json(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
+def read_whisper_json(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
     """Read a whisper/whisperX ``.json`` transcript into one session named after the file."""
-    text = read_text(path, max_bytes)
+    text, used = read_decoded(path, max_bytes, encoding)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -95,4 +98,4 @@ def read_whisper_json(path: Path, *, columns: Columns = Columns(), max_bytes: in
             f"expected whisper/whisperX output, an object with a 'segments' list such as "
             f'{{"segments": [{{"speaker": "SPEAKER_00", "text": "Hello."}}]}}; {found}.',
         )
-    return cue_session(path, _cues(segments, path), _FIX)
+    return cue_session(path, _cues(segments, path), _FIX, encoding=used, roles=roles)

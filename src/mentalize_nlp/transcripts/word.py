@@ -28,8 +28,9 @@ from lxml import etree
 from ..errors import TranscriptError
 from .decode import MAX_BYTES, read_bytes
 from .session import Session, Utterance
+from .roles import RoleMap
 from .tabular import Columns
-from .txt import numbered, parse_lines
+from .txt import numbered, split_turns
 
 _P, _R, _TBL, _TR, _TC = qn("w:p"), qn("w:r"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _TCPR, _GRIDSPAN = qn("w:tcPr"), qn("w:gridSpan")
@@ -134,8 +135,10 @@ def _at(cells: list[str], index: int | None) -> str:
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def read_docx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES) -> list[Session]:
-    """Read a Word transcript into one session named after the file."""
+def read_docx(
+    path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
+) -> list[Session]:
+    """Read a Word transcript into one session named after the file (``encoding`` is ignored: Word stores Unicode)."""
     data = read_bytes(path, max_bytes)
     try:
         body = docx.Document(io.BytesIO(data)).element.body
@@ -148,14 +151,19 @@ def read_docx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_
         ) from exc
     paragraphs: list[tuple[int, str]] = []
     tables: list[Utterance] = []
+    before_table: list[str] = []
     for block in _blocks(body):
         if block.tag == _P:
             paragraphs.append((len(paragraphs) + 1, paragraph_text(block)))
         else:
+            if not tables:
+                before_table = [text.strip() for _, text in paragraphs if text.strip()]
             tables.extend(_table_turns(block))
-    prose = parse_lines((number, line) for number, text in paragraphs for line in text.split("\n"))
-    named = [u for u in prose if u.speaker != "UNKNOWN"]
-    utterances = tables if tables and len(tables) >= len(named) else prose
+    header, prose = split_turns(((number, line) for number, text in paragraphs for line in text.split("\n")), roles.known if roles else None)
+    if tables and len(tables) >= len(prose):
+        utterances, header = tables, before_table
+    else:
+        utterances = prose
     if not any(u.speaker != "UNKNOWN" for u in utterances):
         raise TranscriptError(
             path,
@@ -163,4 +171,4 @@ def read_docx(path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_
             "speaker and text columns; start each turn's paragraph with 'SPEAKER: text', or put the turns in a "
             "two-column table (speaker | text).",
         )
-    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path))]
+    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path), header=header)]
