@@ -169,3 +169,32 @@ def test_a_speaker_stated_to_be_other_is_not_warned_of(tmp_path):
     (session,) = read_transcript(path, roles=RoleMap(clients=["Maria"], mapping={"Joe": "other"}))
     assert {u.speaker: u.role for u in session.utterances} == {"T": "therapist", "Maria": "client", "Joe": "other"}
     assert session.warnings == []
+
+
+def test_speakers_without_a_role_are_named_on_stderr_and_in_sessions_csv(tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from mentalize_nlp.cli import main
+
+    source = Path(__file__).parent / "data" / "roles" / "whisperx.json"
+    result = CliRunner().invoke(main, ["score", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "warning: session 'whisperx'" in result.stderr and "--therapist" in result.stderr
+    sessions = pd.read_csv(tmp_path / "out" / "sessions.csv", keep_default_na=False)
+    assert sessions.loc[0, "session"] == "whisperx"
+    assert "SPEAKER_00 (other)" in sessions.loc[0, "speakers"] and "--roles" in sessions.loc[0, "warnings"]
+
+
+def test_the_report_names_the_speakers_to_check_and_the_fix(tmp_path):
+    from click.testing import CliRunner
+
+    from mentalize_nlp.cli import main
+
+    source = Path(__file__).parent / "data" / "roles" / "whisperx.json"
+    result = CliRunner().invoke(main, ["score", str(source), "--out", str(tmp_path / "out"), "--html"])
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "out" / "report" / "index.html").read_text()
+    page = (tmp_path / "out" / "report" / "whisperx.html").read_text()
+    for html in (index, page):
+        assert "Roles to check" in html and "SPEAKER_00" in html and "--therapist" in html

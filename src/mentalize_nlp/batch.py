@@ -32,6 +32,8 @@ MARKER = ".mentalize-output"
 """Marks a folder that ``mentalize score`` wrote, the only kind ``--force`` writes over."""
 
 FORMATS = ("csv", "parquet", "jsonl")
+SESSIONS_NAME = "sessions.csv"
+"""Per session read: file, encoding, speakers with their roles, and what to check."""
 ENGINES = ("local", "dask")
 
 
@@ -58,6 +60,8 @@ class BatchResult:
     """``(path, reason)`` for each path deliberately not read (hidden, not a transcript, the output folder)."""
     joined: dict[str, list[str]] = field(default_factory=dict)
     """Sessions made from more than one file (a shared ``session`` column value, or ``join_files``)."""
+    notes: list[SessionNote] = field(default_factory=list)
+    """Per session: the encoding it was read with, its speakers and roles, the reader's warnings."""
 
     @property
     def ok(self) -> bool:
@@ -272,6 +276,19 @@ class ChunkResult:
     failures: list[Failure] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)
     """The files each session of the chunk came from."""
+    notes: list[SessionNote] = field(default_factory=list)
+    """Per session read: encoding, speakers and the reader's warnings."""
+
+
+@dataclass(frozen=True)
+class SessionNote:
+    """What a reader learnt about one session that the user should be able to check."""
+
+    session: str
+    file: str
+    encoding: str
+    speakers: str
+    warnings: tuple[str, ...]
 
 
 def _read(path: str, options: ReadOptions, name: str | None) -> list[Session]:
@@ -305,6 +322,8 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str
         read.append((path, sessions))
         for session in sessions:
             result.sources.setdefault(session.name, []).append(path)
+            speakers = dict.fromkeys(f"{u.speaker} ({u.role or 'other'})" for u in session.utterances)
+            result.notes.append(SessionNote(session.name, path, session.encoding, "; ".join(speakers), tuple(session.warnings)))
     columns = _utterance_columns(tagger.labels)
     frames: list[pd.DataFrame] = []
     try:
@@ -512,6 +531,7 @@ def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkR
                 result.files += len(chunk.paths)
                 result.scored_files += len(chunk.paths) - len({f.path for f in chunk.failures})
                 result.failures.extend(chunk.failures)
+                result.notes.extend(chunk.notes)
                 for name, paths in chunk.sources.items():
                     sources.setdefault(name, []).extend(paths)
                     if chunk_of.setdefault(name, number) != number:
@@ -537,6 +557,12 @@ def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkR
             profile_writer = _TableWriter(tmp, fmt, list(table.columns))
             profile_writer.write(encode(table, fmt))
             profile_writer.close()
+        with atomic_path(out / SESSIONS_NAME) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                rows = csv.writer(handle)
+                rows.writerow(["session", "file", "encoding", "speakers", "warnings"])
+                for note in result.notes:
+                    rows.writerow([note.session, note.file, note.encoding, note.speakers, " | ".join(note.warnings)])
         with atomic_path(out / errors_name) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 rows = csv.writer(handle)

@@ -116,6 +116,9 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     for name, paths in result.joined.items():
         why = "--join-files" if join_files else "their session column"
         click.echo(f"note: session {name!r} joins {len(set(paths))} files ({', '.join(dict.fromkeys(paths))}), as {why} says.", err=True)
+    for note in result.notes:
+        for warning in note.warnings:
+            click.echo(f"warning: session {note.session!r} ({note.file}): {warning}", err=True)
     for failure in result.failures:
         where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
         click.echo(f"error: {where}: {failure.message}", err=True)

@@ -18,6 +18,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -236,15 +237,17 @@ def write_reports(
     by_session = dict(tuple(utterances.groupby("session", sort=False)))
     profile_groups = dict(tuple(profiles.groupby(profiles["session"].astype(str), sort=False))) if len(profiles) else {}
     empty_profile = profiles.iloc[0:0]
+    notes = _session_warnings(out_dir)
     for name in sessions:
         figures = session_figures(name, by_session[name], profile_groups.get(name, empty_profile), window)
         context = session_context(figures, group=assigned.get(name))
-        html = page_template.render(css=assets.css, js=assets.js, csp=assets.session_csp, **context)
+        html = page_template.render(css=assets.css, js=assets.js, csp=assets.session_csp, warnings=notes.get(name, []), **context)
         written.append(_write(target / pages[name], html))
         summaries[name] = {
             "name": name, "href": pages[name], "group": assigned.get(name), "utterances": len(figures.utterances),
             "client": figures.client, "therapist": figures.therapist, "invited": figures.invited,
             "answered": figures.answered, "rate": figures.rate, "spikes": len(figures.spikes),
+            "warnings": notes.get(name, []),
         }
     trend_groups = []
     for k, (group, members) in enumerate(shared_groups(assigned).items()):
@@ -262,6 +265,18 @@ def write_reports(
     written.append(_write(target / "index.html", index))
     _remove_stale_pages(target, written)
     return written
+
+
+def _session_warnings(out_dir: Path) -> dict[str, list[str]]:
+    """Per session, what the reader asked the user to check (``sessions.csv`` of 'mentalize score')."""
+    path = out_dir / "sessions.csv"
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    notes: dict[str, list[str]] = {}
+    for name, cell in zip(table.get("session", []), table.get("warnings", [])):
+        notes.setdefault(str(name), []).extend(w.strip() for w in str(cell).split(" | ") if w.strip())
+    return notes
 
 
 _GENERATOR = '<meta name="generator" content="mentalize-nlp'
