@@ -1,3 +1,4 @@
+import re
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -68,15 +69,30 @@ def test_role_overrides_from_the_command_line(tmp_path):
     assert list(utterances["role"]) == ["therapist", "client"]
 
 
-def test_evaluate_prints_per_label_kappa_and_per_register(tmp_path):
+def test_evaluate_prints_each_figure_with_an_interval_and_per_register(tmp_path):
+    import json
+
     test = pd.read_csv(CORPUS)
     gold = tmp_path / "gold.csv"
     test[test.split == "test"].sample(200, random_state=0).to_csv(gold, index=False)
     result = run("evaluate", gold, "--predictions", tmp_path / "pred.csv")
     assert result.exit_code == 0, result.output
-    for word in ("precision", "recall", "f1", "kappa", "macro-F1", *LABELS, "asr", "british"):
+    for word in ("precision", "recall", "f1", "kappa", "alpha", "overall", *LABELS, "register = asr", "register = british"):
         assert word in result.output
+    assert re.search(r"0\.\d{3} \[0\.\d{3}-[01]\.\d{3}\]", result.output)  # a figure with its interval
     assert len(pd.read_csv(tmp_path / "pred.csv")) == 200
+    as_json = json.loads(run("evaluate", gold, "--json").output)
+    overall = next(r for r in as_json if r["label"] == "overall" and r["group"] == "all")
+    assert overall["f1_low"] <= overall["f1"] <= overall["f1_high"]
+
+
+def test_evaluate_says_n_a_where_a_figure_is_undefined(tmp_path):
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame({"text": ["Shall we say Tuesday?", "Okay, see you then."], "certainty_labelling": [0, 0],
+                  "feeling_naming": [0, 0], "perspective_taking": [0, 0]}).to_csv(gold, index=False)
+    result = run("evaluate", gold)
+    assert result.exit_code == 0, result.output
+    assert "n/a" in result.output and " 0.000 [" not in result.output.split("overall")[0].split("certainty_labelling")[1][:40]
 
 
 def test_python_dash_m_and_version():

@@ -163,18 +163,40 @@ def report(directory, groups_file, group_pattern) -> None:
               help="The shared corpora folder, for real rows whose text stays there (default: ../shared/corpora).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
               help="Folder to write the model into.")
+@click.option("--with-shipped", is_flag=True,
+              help="Train on --corpus together with the shipped written corpus; calibration and the reported figures "
+                   "still come from your rows (cross-validated by session).")
+@click.option("--text-column", default=None, help="Column holding the utterance text in --corpus (default 'text').")
+@click.option("--session-column", default=None, help="Column naming the session in --corpus (default 'session' if present).")
+@click.option("--turn-column", default=None, help="Column numbering the turns in --corpus (default 'turn' if present).")
+@click.option("--role-column", default=None, help="Column holding the role in --corpus (default 'role' if present).")
 @click.option("-C", "C", type=float, default=0.5, show_default=True, help="Inverse regularisation strength.")
 @click.option("--force", is_flag=True, help="Overwrite the model already in --out (only a model folder mentalize-nlp wrote).")
-def train(corpus, real, no_real, shared, out, C, force) -> None:
-    """Train the classifier, calibrate it on held-out sessions, and measure it on the test splits."""
+def train(corpus, real, no_real, shared, with_shipped, text_column, session_column, turn_column, role_column, out, C, force) -> None:
+    """Train the classifier, calibrate it on held-out sessions, and measure it on the test splits.
+
+    With no --corpus, rebuilds the shipped model from the shipped corpora. With --corpus
+    MY.csv (your own codes: text and a 0/1 column per label), trains on it alone, or with
+    --with-shipped on it and the shipped written corpus together.
+    """
     from .corpus import DEFAULT_CORPUS, DEFAULT_REAL_CORPUS, DEFAULT_SHARED
     from .training import train as train_model
 
+    rename = {k: v for k, v in (("text", text_column), ("session", session_column), ("turn", turn_column), ("role", role_column)) if v}
+    if with_shipped and corpus is None:
+        raise UsageError("--with-shipped adds the shipped corpus to yours: pass --corpus MY.csv too.")
+    if rename and corpus is None:
+        raise UsageError("--text-column and the other column options describe --corpus: pass --corpus MY.csv too.")
     if real is None and corpus is None and not no_real:
         real = DEFAULT_REAL_CORPUS
+    if with_shipped:
+        corpus, real, columns = DEFAULT_CORPUS, corpus, {"real": rename}
+    else:
+        columns = {"corpus": rename}
     _check_model_out(out, force, [p for p in (corpus or DEFAULT_CORPUS, None if no_real else real) if p is not None])
     try:
-        model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, shared=shared or DEFAULT_SHARED, C=C)
+        model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, shared=shared or DEFAULT_SHARED, C=C,
+                            columns=columns)
     except MentalizeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {out / 'mentalize-classifier.joblib'} (sha256 {model.metadata['sha256'][:12]}…).", err=True)
@@ -185,6 +207,9 @@ def train(corpus, real, no_real, shared, out, C, force) -> None:
                    f"macro-F1 {real_test['macro_f1']:.3f} (95% CI {real_test['macro_f1_low']:.3f}-{real_test['macro_f1_high']:.3f})")
         for label, s in real_test["labels"].items():
             click.echo(f"  {label:22s} F1 {s['f1']:.3f} [{s['f1_low']:.3f}-{s['f1_high']:.3f}]  P {s['precision']:.3f}  R {s['recall']:.3f}")
+    cv = scores.get("cross_validation")
+    if cv:
+        click.echo(f"cross-validated on {cv['n']} turns held out by session: macro-F1 {cv['macro_f1']:.3f}")
     written = scores.get("written_test")
     if written:
         click.echo(f"written test split: n={written['n']}, macro-F1 {written['macro_f1']:.3f}")
@@ -257,15 +282,21 @@ def _check_predictions(predictions: Path, gold: Path, force: bool) -> None:
 @click.option("--split", default=None, help="Only rows whose 'split' column has this value (e.g. test).")
 @click.option("--predictions", type=click.Path(path_type=Path, dir_okay=False), help="Also write the gold rows with predictions to this CSV.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --predictions file (never the gold file).")
-def evaluate(gold, model, by, split, predictions, force) -> None:
-    """Compare the model's tags with human codes in GOLD.csv: precision, recall, F1 and Cohen's kappa per label."""
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the figures as CSV.")
+def evaluate(gold, model, by, split, predictions, force, as_json, as_csv) -> None:
+    """Compare the model's tags with human codes in GOLD.csv: precision, recall, F1, Cohen's kappa
+    and Krippendorff's alpha per label and overall, each with a 95% interval from resampling
+    whole sessions (a 'session' column; rows otherwise). Undefined figures are "n/a"."""
+    import pandas as pd
+
+    from .cli_annotate import emit_table
     from .corpus import read_corpus
-    from .evaluation import label_scores, register_scores
+    from .evaluation import agreement
     from .output import atomic_path
 
     if predictions is not None:
         _check_predictions(predictions, gold, force)
-
     try:
         frame = read_corpus(gold)
     except MentalizeError as exc:
@@ -280,13 +311,19 @@ def evaluate(gold, model, by, split, predictions, force) -> None:
             raise UsageError(f"{gold} has no {column!r} column to group by; found: {', '.join(frame.columns)}.")
     tagger = _tagger(str(model) if model else None)
     tags = tagger.tag_texts(frame["text"].tolist())
-    table = label_scores(frame, tags)
-    click.echo(f"{gold}: {len(frame)} utterances")
-    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    click.echo(f"macro-F1 {table.iloc[-1]['f1']:.3f}")
+    sessions = frame["session"] if "session" in frame.columns else None
+    tables = [agreement(frame, tags, sessions).assign(group="all", value="")]
     for column in groupings:
-        click.echo("")
-        click.echo(register_scores(frame, tags, column).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        for value, rows in frame.groupby(column, sort=True).groups.items():
+            part = agreement(frame.loc[rows], tags.loc[rows], sessions.loc[rows] if sessions is not None else None)
+            tables.append(part.assign(group=column, value=str(value)))
+    if as_json or as_csv:
+        emit_table(pd.concat(tables, ignore_index=True), "", as_json, as_csv)
+    else:
+        emit_table(tables[0], f"{gold}: {len(frame)} utterances, model vs coders", False, False)
+        for table in tables[1:]:
+            click.echo("")
+            emit_table(table, f"{table['group'].iat[0]} = {table['value'].iat[0]}: {table['n'].iat[0]} utterances", False, False)
     if predictions:
         with atomic_path(predictions) as tmp:
             merged = frame.copy()
@@ -295,3 +332,13 @@ def evaluate(gold, model, by, split, predictions, force) -> None:
                 merged[f"p_{label}"] = tags[f"p_{label}"].to_numpy()
             merged["evidence"] = tags["evidence"].to_numpy()
             merged.to_csv(tmp, index=False)
+
+
+def _register_research_commands() -> None:
+    from .cli_annotate import agree, export, import_
+
+    for command in (export, import_, agree):
+        main.add_command(command)
+
+
+_register_research_commands()

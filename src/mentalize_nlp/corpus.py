@@ -43,8 +43,13 @@ _FILLER_RE = re.compile(r"\b(um+|uh+|erm|er|like|you know|i mean|sort of|kind of
 _NON_WORD_RE = re.compile(r"[^a-z0-9 ]+")
 
 
-def read_corpus(path: str | Path) -> pd.DataFrame:
+def read_corpus(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """Read and check an annotated corpus.
+
+    Args:
+        path: The CSV.
+        columns: Our column name -> the file's, for files that name them otherwise
+            (``{"text": "utterance"}``).
 
     Raises:
         CorpusError: the file is missing, or lacks a text or label column, or a label
@@ -55,7 +60,18 @@ def read_corpus(path: str | Path) -> pd.DataFrame:
         raise CorpusError(
             f"{path}: no such corpus file. Run from the project folder, or pass --corpus PATH to your own CSV."
         )
-    frame = pd.read_csv(path, dtype={"text": str}, keep_default_na=False)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if columns:
+        absent = [theirs for theirs in columns.values() if theirs not in frame.columns]
+        if absent:
+            raise CorpusError(f"{path} has no column(s) {', '.join(absent)}; found: {', '.join(frame.columns)}.")
+        frame = frame.drop(columns=[c for c in columns if c in frame.columns and c not in columns.values()])
+        frame = frame.rename(columns={theirs: ours for ours, theirs in columns.items()})
+    for column in ("turn", "sentence", "start_char", "end_char"):
+        if column in frame.columns:
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            if numbers.notna().all():
+                frame[column] = numbers.astype(int)
     missing = [c for c in ("text", *LABELS) if c not in frame.columns]
     if missing:
         raise CorpusError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
@@ -90,6 +92,12 @@ def bootstrap_f1(gold: np.ndarray, pred: np.ndarray, sessions: np.ndarray, reps:
 def real_turns(sentences: pd.DataFrame) -> pd.DataFrame:
     """Whole turns from sentence rows of a real-talk corpus: the sentences joined in order,
     a label set when any sentence of the turn has it."""
+    sentences = sentences.copy()
+    for column, default in (("session", "all"), ("source", ""), ("role", "")):
+        if column not in sentences:
+            sentences[column] = default
+    if "turn" not in sentences:
+        sentences["turn"] = np.arange(len(sentences))
     ordered = sentences.sort_values(["session", "turn", "sentence"], kind="stable") if "sentence" in sentences else sentences
     grouped = ordered.groupby(["session", "turn"], sort=False)
     turns = grouped.agg(text=("text", " ".join), source=("source", "first"), role=("role", "first"))
@@ -215,8 +223,10 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, sessions: pd.Series | None = Non
         boot = _binary_figures(*(weights @ counts.T).T)
         boot_rows.append(boot)
         rows.append(_row(label, point, boot, int(x.sum()), int(y.sum()), len(x)))
-    mean_point = {k: np.nanmean([r[k] for r in rows]) if not all(np.isnan(r[k]) for r in rows) else np.nan for k in ("precision", "recall", "f1", "kappa")}
-    mean_boot = {k: np.nanmean(np.vstack([b[k] for b in boot_rows]), axis=0) for k in ("precision", "recall", "f1", "kappa")}
+    with warnings.catch_warnings():  # a label undefined everywhere is NaN, as documented
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_point = {k: np.nanmean([r[k] for r in rows]) for k in ("precision", "recall", "f1", "kappa")}
+        mean_boot = {k: np.nanmean(np.vstack([b[k] for b in boot_rows]), axis=0) for k in ("precision", "recall", "f1", "kappa")}
     pooled_point, pooled_boot = _binary_figures(*pooled.sum(axis=1)), _binary_figures(*(weights @ pooled.T).T)
     mean_point["alpha"], mean_boot["alpha"] = pooled_point["alpha"], pooled_boot["alpha"]
     rows.append(_row("overall", mean_point, mean_boot, sum(r["n_a"] for r in rows), sum(r["n_b"] for r in rows), len(a)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,7 @@ def train(
     real_weight: float = 3.0,
     folds: int = 5,
     nlp: Language | None = None,
+    columns: dict[str, dict[str, str]] | None = None,
 ) -> Classifier:
     """Train, calibrate on out-of-fold scores, measure on test rows, and save to ``out``.
 
@@ -126,26 +128,35 @@ def train(
         C: Inverse regularisation strength of the logistic regressions.
         real_weight: Weight of a real row against a written one in training.
         folds: Cross-validation folds (whole sessions held out).
+        columns: Column renames for ``"corpus"`` and ``"real"`` (our name -> the file's).
+
+    Raises:
+        CorpusError: a corpus is missing columns, or holds too few coded rows to train and
+            calibrate on (say which label and how many).
     """
     from .evaluation import real_talk_scores, scores_dict
 
     nlp = nlp or build_pipeline()
-    written_train, written_test = _split(read_corpus(corpus))
+    columns = columns or {}
+    written_train, written_test = _split(read_corpus(corpus, columns.get("corpus")))
     calib_source = written_train
     fixed = None
     weight = 1.0
     if real is not None:
-        real_frame = resolve_text(read_corpus(real), shared)
+        real_frame = resolve_text(read_corpus(real, columns.get("real")), shared)
         real_train, real_test = _split(real_frame)
         _, _, Xw = featurise(nlp, written_train["text"], by_sentence=False)
         fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int))
         calib_source, weight = real_train, real_weight
     else:
         real_test = written_test.iloc[0:0]
+    enough(calib_source, Path(real if real is not None else corpus).name, folds)
     _, _, Xc = featurise(nlp, calib_source["text"], by_sentence=False)
     Yc = calib_source[list(LABELS)].to_numpy(dtype=int)
     log.info("cross-validating on %d rows (%d sessions)", len(calib_source), session_keys(calib_source).nunique())
-    oof = out_of_fold(Xc, Yc, session_keys(calib_source), fixed, C, folds, weight)
+    with warnings.catch_warnings():  # too little data is reported by enough(), not by library warnings
+        warnings.simplefilter("ignore")
+        oof = out_of_fold(Xc, Yc, session_keys(calib_source), fixed, C, folds, weight)
     turns, turn_scores = turn_table(calib_source, oof)
     calibration, thresholds, rates, oof_scores = {}, [], {}, {}
     for j, label in enumerate(LABELS):
@@ -192,4 +203,46 @@ def train(
     )
     if out is not None:
         save(model, out)
+        (Path(out) / "MODEL_CARD.md").write_text(model_card(model.metadata), encoding="utf-8")
     return model
+
+
+MIN_POSITIVES = 5
+"""Coded rows needed per label, with and without it, to train and calibrate at all."""
+
+
+def enough(frame: pd.DataFrame, name: str, folds: int) -> None:
+    """Refuse, in plain words, a corpus too small to cross-validate and calibrate on."""
+    groups = session_keys(frame).nunique()
+    if groups < 2:
+        raise CorpusError(f"{name}: its training rows come from {groups} session(s); at least 2 are needed to hold "
+                          "sessions out for calibration. Add a 'session' column and more sessions.")
+    for label in LABELS:
+        positives = int(frame[label].sum())
+        negatives = int(len(frame) - positives)
+        if min(positives, negatives) < MIN_POSITIVES:
+            raise CorpusError(
+                f"{name}: only {positives} training row(s) coded {label} and {negatives} not; at least {MIN_POSITIVES} of "
+                "each are needed to train and calibrate. Code more rows, or pass --with-shipped to add the shipped corpus."
+            )
+
+
+def model_card(meta: dict) -> str:
+    """A short model card for a trained model folder, from its metadata."""
+    lines = [f"# Model card: {meta.get('name', 'mentalize-classifier')}", "",
+             f"- Trained on `{meta.get('corpus')}` (SHA-256 {str(meta.get('corpus_sha256'))[:16]}…)"
+             + (f" and `{meta['real_corpus']}` (SHA-256 {str(meta.get('real_corpus_sha256'))[:16]}…)" if meta.get("real_corpus") else ""),
+             f"- {meta.get('n_train')} training rows; thresholds {meta.get('thresholds')}; C={meta.get('C')}",
+             "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
+    scores = meta.get("scores", {})
+    for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data)"),
+                       ("real_test", "Held-out real-talk sessions"), ("written_test", "Written test split")):
+        part = scores.get(key)
+        if not part:
+            continue
+        lines += [f"## {title}", "", "| label | precision | recall | F1 |", "| --- | ---: | ---: | ---: |"]
+        for label in LABELS:
+            entry = part["labels"][label]
+            lines.append(f"| {label} | {entry['precision']:.3f} | {entry['recall']:.3f} | {entry['f1']:.3f} |")
+        lines += [f"| **macro** | | | **{part['macro_f1']:.3f}** |", ""]
+    return "\n".join(lines)
