@@ -211,7 +211,7 @@ def encode(frame: pd.DataFrame, fmt: str) -> Any:
     if fmt == "parquet":
         import pyarrow as pa
 
-        return pa.Table.from_pandas(frame.astype({c: str for c in ("turn", "start", "end") if c in frame}), preserve_index=False)
+        return pa.Table.from_pandas(frame, preserve_index=False)
     if fmt == "csv":
         return frame.to_csv(header=False, index=False, lineterminator="\n")
     return frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""

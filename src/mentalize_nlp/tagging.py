@@ -24,6 +24,7 @@ from .labels import LABELS
 from .pipeline import SPANS_KEY, build_pipeline
 from .profiles import NO_CUE
 from .transcripts import Session
+from .transcripts.session import seconds
 
 _LABEL_CUES = {
     "certainty_labelling": ("TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "ABSOLUTE", "PREDICTION"),
@@ -160,15 +161,17 @@ class Tagger:
     def tag_sessions(self, sessions: Sequence[Session]) -> pd.DataFrame:
         """The utterance tables of several sessions, in order, tagged in one pass (faster than one by one)."""
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
+        turns = pd.Series([u.turn for _, u in utterances], dtype=object)
+        numeric = pd.to_numeric(turns, errors="coerce")
         base = pd.DataFrame(
             {
                 "session": [name for name, _ in utterances],
-                "turn": [u.turn for _, u in utterances],
+                "turn": numeric.astype("Int64") if numeric.notna().all() and (numeric % 1 == 0).all() else turns.astype(str),
                 "speaker": [u.speaker for _, u in utterances],
                 "role": [u.role or "other" for _, u in utterances],
                 "text": [u.text for _, u in utterances],
-                "start": [u.start or "" for _, u in utterances],
-                "end": [u.end or "" for _, u in utterances],
+                "start": [seconds(u.start) for _, u in utterances],
+                "end": [seconds(u.end) for _, u in utterances],
             }
         )
         return self.tag_frame(base)

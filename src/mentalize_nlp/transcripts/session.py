@@ -40,6 +40,24 @@ def speech_mask(text: str) -> str:
     return _ROUND.sub(blank_round, _SQUARE.sub(blank, text))
 
 
+def seconds(value: object) -> float:
+    """A time as seconds: a number, or ``[HH:]MM:SS[.fff]`` (``,`` as in SRT too); NaN when
+    absent or unreadable, so every output format carries numbers or nulls."""
+    if value is None or value == "":
+        return float("nan")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().replace(",", ".")
+    try:
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        return float("nan")
+    total = 0.0
+    for part in parts:
+        total = total * 60 + part
+    return round(total, 3) if len(parts) <= 3 else float("nan")
+
+
 @dataclass
 class Utterance:
     """One speaker's turn. ``text`` is as transcribed, notes included; ``line`` is where it began."""
