@@ -1,0 +1,72 @@
+"""The researcher's loop, as a researcher would walk it from an installed package in a fresh folder:
+score, export to Label Studio, correct as a coder, import, evaluate, retrain, score again."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from mentalize_nlp.cli import main
+from mentalize_nlp.corpus import shipped
+from mentalize_nlp.labels import LABELS
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_score_export_code_import_evaluate_retrain_score(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing of the source tree is needed
+    run("score", shipped("sample"), "--out", "results")
+    run("export", "results", "--format", "label-studio", "--out", "tasks.json")
+    tasks = json.loads(Path("tasks.json").read_text())
+    assert Path("tasks-config.xml").exists() and len(tasks) == len(pd.read_csv("results/utterances.csv"))
+
+    # A coder opens the tasks, accepts most pre-codes, changes some, and the project is exported as JSON.
+    export = []
+    for i, task in enumerate(tasks):
+        choices = list(task["predictions"][0]["result"][0]["value"]["choices"])
+        if i % 7 == 3:
+            choices = [] if choices else ["perspective_taking"]
+        export.append({"id": i + 1, "data": task["data"], "predictions": task["predictions"], "annotations": [
+            {"id": 100 + i, "completed_by": {"id": 1, "email": "coder@study.example"}, "was_cancelled": False,
+             "result": [{"type": "choices", "from_name": "labels", "to_name": "text", "value": {"choices": choices}}]}]})
+    Path("project-1.json").write_text(json.dumps(export))
+    run("import", "project-1.json", "--out", "gold.csv")
+    gold = pd.read_csv("gold.csv")
+    assert set(gold["coder"]) == {"coder@study.example"} and len(gold) == len(tasks)
+
+    report = json.loads(run("evaluate", "gold.csv", "--json").output)
+    overall = next(r for r in report if r["label"] == "overall")
+    assert overall["f1"] < 1.0 and overall["f1_low"] <= overall["f1"] <= overall["f1_high"]
+
+    run("train", "--corpus", "gold.csv", "--with-shipped", "--out", "my-model")
+    card = Path("my-model", "MODEL_CARD.md").read_text()
+    assert "Cross-validated" in card and "gold.csv" in card
+    run("score", shipped("sample"), "--out", "results-2", "--model", "my-model")
+    again = pd.read_csv("results-2/utterances.csv")
+    assert len(again) == len(gold) and set(LABELS) <= set(again.columns)
+
+
+def test_too_little_data_is_said_plainly(tmp_path):
+    gold = tmp_path / "tiny.csv"
+    pd.DataFrame({"text": ["I felt hurt", "ok", "he's a liar", "see you"], "session": ["a", "a", "b", "b"],
+                  "certainty_labelling": [0, 0, 1, 0], "feeling_naming": [1, 0, 0, 0], "perspective_taking": [0, 0, 0, 0]}).to_csv(gold, index=False)
+    result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert "only 1 training row(s) coded certainty_labelling" in result.output and "--with-shipped" in result.output
+    assert "Warning" not in result.output
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = re.search(r"```python\n(import mentalize_nlp\nfrom mentalize_nlp.corpus import shipped\n.*?)```", README.read_text(), re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert len(namespace["profiles"]) >= 2 and (tmp_path / "results" / "utterances.csv").exists()
