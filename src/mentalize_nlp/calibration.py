@@ -24,12 +24,14 @@ positive rates near 0.4-0.5 it amplifies small errors in those rates.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binomtest, norm
-from sklearn.isotonic import IsotonicRegression
+from statistics import NormalDist
+
 
 
 def fit_isotonic(scores: np.ndarray, truth: np.ndarray) -> dict[str, list[float]]:
     """Breakpoints of the isotonic map from raw scores to observed frequencies."""
+    from sklearn.isotonic import IsotonicRegression
+
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, truth)
     return {"x": [round(float(v), 6) for v in iso.X_thresholds_], "y": [round(float(v), 6) for v in iso.y_thresholds_]}
 
@@ -82,6 +84,8 @@ def adjusted_count(count: np.ndarray, n: np.ndarray, tpr: float, fpr: float) -> 
 def count_interval(count: np.ndarray, n: np.ndarray, tpr: float, fpr: float, confidence: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """A ``confidence`` interval for the true count: the Wilson interval of the observed
     tag rate, carried through the adjusted classify-and-count correction."""
+    from scipy.stats import binomtest  # slow to import, and needed only for tables without probabilities
+
     low, high = [], []
     for k, m in zip(np.asarray(count, dtype=int).tolist(), np.asarray(n, dtype=int).tolist()):
         if m <= 0:
@@ -107,7 +111,7 @@ def expected_count(proba: np.ndarray, confidence: float = 0.9) -> tuple[float, f
     p = np.asarray(proba, dtype=float)
     p = p[~np.isnan(p)]
     mean = float(p.sum())
-    half = float(norm.ppf(0.5 + confidence / 2)) * float(np.sqrt(np.sum(p * (1 - p))))
+    half = NormalDist().inv_cdf(0.5 + confidence / 2) * float(np.sqrt(np.sum(p * (1 - p))))
     return mean, max(mean - half, 0.0), min(mean + half, float(len(p)))
 
 

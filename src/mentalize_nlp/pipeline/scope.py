@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from spacy.attrs import ORTH
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from .cues import SPANS_KEY
@@ -37,6 +39,7 @@ MODIFIERS = frozenset({"HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "PSEUDO", 
 VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 """Cue categories that a weak hedge ("I guess", "I think") leaves certain."""
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
+_QUOTE_IDS = frozenset(get_string_id(q) for q in _QUOTES)
 
 
 class ScopeResolver:
@@ -99,7 +102,7 @@ class ScopeResolver:
         A lone ``'`` glued to a word ending in "s" ("my parents' house") is a possessive,
         not a quote; contractions never reach here because the tokenizer keeps "'re" whole.
         """
-        if not any(q in doc.text for q in _QUOTES):
+        if _QUOTE_IDS.isdisjoint(doc.to_array(ORTH).tolist()):
             return set()
         marks = [
             t.i for t in doc
