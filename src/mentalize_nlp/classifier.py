@@ -183,12 +183,12 @@ def load(folder: str | Path | None = None) -> Classifier:
     meta = json.loads(meta_path.read_text("utf-8"))
     artefact = folder / meta.get("artefact", ARTEFACT)
     if not artefact.exists():
-        raise ModelError(f"{artefact}: the model file named in {meta_path.name} is missing. Rebuild it with 'mentalize train'.")
+        raise ModelError(f"{artefact}: the model file named in {meta_path.name} is missing. Rebuild it with 'mentalize train --out {folder} --force'.")
     actual = _sha256(artefact)
     if actual != meta.get("sha256"):
         raise ModelError(
             f"{artefact}: SHA-256 {actual[:12]}… does not match {meta.get('sha256', '')[:12]}… in {meta_path.name}; "
-            "the file was changed or replaced, so it was not loaded. Rebuild it with 'mentalize train' or restore the original."
+            f"the file was changed or replaced, so it was not loaded. Rebuild it with 'mentalize train --out {folder} --force' or restore the original."
         )
     estimator = joblib.load(artefact)
     return Classifier(estimator=estimator, metadata=meta)
