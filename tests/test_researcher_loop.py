@@ -70,3 +70,20 @@ def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert len(namespace["profiles"]) >= 2 and (tmp_path / "results" / "utterances.csv").exists()
+
+
+def test_agree_compares_two_coders_on_the_same_turns(tmp_path):
+    a = pd.DataFrame({"session": ["s1"] * 6 + ["s2"] * 6, "turn": list(range(6)) * 2, "text": ["x"] * 12,
+                      "certainty_labelling": [1, 0, 0, 1, 0, 0] * 2, "feeling_naming": [0, 1, 1, 0, 0, 0] * 2,
+                      "perspective_taking": [0] * 12, "coder": "ana"})
+    b = a.copy()
+    b["coder"] = "ben"
+    b.loc[0, "feeling_naming"] = 1
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.sample(frac=1, random_state=0).to_csv(tmp_path / "b.csv", index=False)  # row order does not matter
+    out = run("agree", tmp_path / "a.csv", tmp_path / "b.csv").output
+    assert "12 utterances coded by both" in out and "alpha" in out
+    rows = {r["label"]: r for r in json.loads(run("agree", tmp_path / "a.csv", tmp_path / "b.csv", "--json").output)}
+    assert rows["certainty_labelling"]["kappa"] == 1.0
+    assert rows["perspective_taking"]["f1"] is None  # nobody coded it: n/a, not 0
+    assert 0 < rows["feeling_naming"]["kappa"] < 1
