@@ -64,35 +64,36 @@ class ScopeResolver:
         starts = [start for start, _ in sentence_bounds(doc)]
         sentence = [bisect_right(starts, c.start) - 1 for c in cues]
         quoted = self._quoted_tokens(doc)
-        modifiers = [(c, s) for c, s in zip(cues, sentence) if c.label_ in MODIFIERS]
+        labels_of = [c.label_ for c in cues]
+        modifiers = [(c, s) for c, s, label in zip(cues, sentence, labels_of) if label in MODIFIERS]
         terminators = [c.start for c, _ in modifiers if c.label_ == "TERMINATOR"]
         endorsements = [c.start for c, _ in modifiers if c.label_ == "ENDORSE"]
-        for cue, sent in zip(cues, sentence):
-            if cue.label_ in MODIFIERS:
+        predicted = {s for s, label in zip(sentence, labels_of) if label == "PREDICTION"}
+        for cue, sent, label in zip(cues, sentence, labels_of):
+            if label in MODIFIERS:
                 continue
             in_sentence = [m for m, s in modifiers if s == sent]
             open_scopes = [
                 m for m in in_sentence
                 if m.end <= cue.start and not any(m.end <= t <= cue.start for t in terminators)
             ]
-            labels = {m.label_ for m in open_scopes}
-            cue._.hedged = "HEDGE" in labels or ("WEAK_HEDGE" in labels and cue.label_ not in VERDICTS) or any(
-                m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
-                and not any(cue.end <= t < m.start for t in terminators)
-                for m in in_sentence
-            )
-            cue._.negated = any(
-                m.label_ == "NEGATION" and cue.start - m.end < self.negation_window for m in open_scopes
-            )
-            cue._.reported = "REPORTED" in labels and cue.label_ not in {"FEELING_QUESTION", "PERSPECTIVE"}
-            cue._.quoted = bool(quoted) and all(i in quoted for i in range(cue.start, cue.end))
-            cue._.generic = cue.label_ in {"EMOTION", "FEEL"} and (
-                "GENERIC" in labels or any(c.label_ == "PREDICTION" for c, s in zip(cues, sentence) if s == sent)
-            )
-            cue._.pseudo = cue.label_ == "FEEL" and any(
-                m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m, _ in modifiers
-            )
-            cue._.endorsed = (cue._.reported or cue._.quoted) and any(e >= cue.end for e in endorsements)
+            scope = {m.label_ for m in open_scopes}
+            states = {
+                "hedged": "HEDGE" in scope or ("WEAK_HEDGE" in scope and label not in VERDICTS) or any(
+                    m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
+                    and not any(cue.end <= t < m.start for t in terminators)
+                    for m in in_sentence
+                ),
+                "negated": any(m.label_ == "NEGATION" and cue.start - m.end < self.negation_window for m in open_scopes),
+                "reported": "REPORTED" in scope and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
+                "quoted": bool(quoted) and all(i in quoted for i in range(cue.start, cue.end)),
+                "generic": label in {"EMOTION", "FEEL"} and ("GENERIC" in scope or sent in predicted),
+                "pseudo": label == "FEEL" and any(m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m, _ in modifiers),
+            }
+            states["endorsed"] = (states["reported"] or states["quoted"]) and any(e >= cue.end for e in endorsements)
+            for name, value in states.items():
+                if value:  # the attributes default to False; setting only what holds saves time on every cue
+                    setattr(cue._, name, True)
         return doc
 
     @staticmethod
