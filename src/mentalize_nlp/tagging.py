@@ -54,8 +54,11 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
         minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged]
         if hedges and minds:
             found += hedges[:1] + minds
-    unique = {(c.start, c.end): c for c in sorted(found, key=lambda c: (c.start, c.end))}
-    return list(unique.values())
+    kept: list[Span] = []
+    for cue in sorted(found, key=lambda c: (c.start, -(c.end - c.start))):  # longest first where they overlap
+        if not any(k.start <= cue.start and cue.end <= k.end for k in kept):
+            kept.append(cue)
+    return kept
 
 
 def tag_columns(labels: Sequence[str]) -> list[str]:
