@@ -84,3 +84,43 @@ def test_without_a_real_corpus_calibration_comes_from_the_corpus_itself(small_co
     model = train(small_corpus, None, folds=3)
     assert set(model.metadata["calibration"]) == set(LABELS)
     assert "real_test" not in model.metadata["scores"]
+
+
+def _copy_model(tmp_path):
+    for name in (ARTEFACT, METADATA):
+        shutil.copy(ROOT / "models" / name, tmp_path / name)
+    return json.loads((tmp_path / METADATA).read_text())
+
+
+def test_edited_thresholds_are_refused_not_silently_used(tmp_path):
+    meta = _copy_model(tmp_path)
+    meta["thresholds"] = [0.0, 0.0, 0.0]  # would tag everything
+    (tmp_path / METADATA).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="thresholds"):
+        load(tmp_path)
+
+
+def test_the_metadata_can_only_name_a_file_in_its_own_folder(tmp_path):
+    meta = _copy_model(tmp_path)
+    (tmp_path / "inner").mkdir()
+    shutil.copy(tmp_path / ARTEFACT, tmp_path / "elsewhere.joblib")
+    meta["artefact"] = "../elsewhere.joblib"
+    (tmp_path / "inner" / METADATA).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="own folder"):
+        load(tmp_path / "inner")
+
+
+def test_broken_metadata_gets_one_plain_message(tmp_path):
+    _copy_model(tmp_path)
+    (tmp_path / METADATA).write_text("{ not json")
+    with pytest.raises(ModelError, match="cannot be read.*mentalize train"):
+        load(tmp_path)
+
+
+def test_another_scikit_learn_version_says_what_to_install(tmp_path, monkeypatch):
+    _copy_model(tmp_path)
+    import sklearn
+
+    monkeypatch.setattr(sklearn, "__version__", "1.6.1")
+    with pytest.raises(ModelError, match=r"scikit-learn==1\.9\.\*"):
+        load(tmp_path)

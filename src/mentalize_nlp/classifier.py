@@ -159,6 +159,7 @@ def save(classifier: Classifier, folder: str | Path) -> Path:
     meta = dict(classifier.metadata)
     meta["artefact"] = ARTEFACT
     meta["sha256"] = _sha256(artefact)
+    meta["decision_sha256"] = decision_hash(meta)
     with atomic_path(folder / METADATA) as tmp:
         tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     classifier.metadata = meta
@@ -170,25 +171,61 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("mentalize_nlp.models")))
 
 
+DECISION_KEYS: tuple[str, ...] = ("sha256", "labels", "thresholds", "calibration", "review_band", "feature_names")
+"""Metadata that decides the tags, covered by one hash with the artefact's own."""
+
+
+def decision_hash(meta: dict[str, Any]) -> str:
+    """SHA-256 over the artefact's hash and every metadata value that decides a tag."""
+    blob = json.dumps({k: meta.get(k) for k in DECISION_KEYS}, sort_keys=True, ensure_ascii=True).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
 def load(folder: str | Path | None = None) -> Classifier:
-    """Load a classifier after checking its artefact against the metadata's SHA-256.
+    """Load a classifier after checking the folder, its metadata and the artefact's hash.
+
+    The artefact must be a file of the model's own folder; its SHA-256, the labels,
+    thresholds, calibration and feature names must match the hashes recorded when it was
+    saved; and it must have been built with this scikit-learn minor version. Only then is
+    the file unpickled.
 
     Raises:
-        ModelError: the metadata or artefact is missing, or the artefact's hash differs.
+        ModelError: one plain message naming what is wrong and the fix.
     """
     folder = Path(folder) if folder is not None else default_model_dir()
+    rebuild = f"Rebuild it with 'mentalize train --out {folder} --force'"
     meta_path = folder / METADATA
     if not meta_path.exists():
         raise ModelError(f"{meta_path}: no model metadata here. Run 'mentalize train' to build a model, or pass --model to a folder that has one.")
-    meta = json.loads(meta_path.read_text("utf-8"))
-    artefact = folder / meta.get("artefact", ARTEFACT)
-    if not artefact.exists():
-        raise ModelError(f"{artefact}: the model file named in {meta_path.name} is missing. Rebuild it with 'mentalize train --out {folder} --force'.")
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{meta_path}: the model metadata cannot be read ({exc}). {rebuild}, or restore the original.") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("artefact", ARTEFACT), str):
+        raise ModelError(f"{meta_path}: the model metadata is not a JSON object naming its artefact. {rebuild}.")
+    name = meta.get("artefact", ARTEFACT)
+    if Path(name).name != name or name in ("", ".", ".."):
+        raise ModelError(f"{meta_path}: the artefact {name!r} is not a file of the model's own folder, so it was not loaded. {rebuild}.")
+    artefact = folder / name
+    if not artefact.is_file():
+        raise ModelError(f"{artefact}: the model file named in {meta_path.name} is missing. {rebuild}.")
     actual = _sha256(artefact)
     if actual != meta.get("sha256"):
         raise ModelError(
-            f"{artefact}: SHA-256 {actual[:12]}… does not match {meta.get('sha256', '')[:12]}… in {meta_path.name}; "
-            f"the file was changed or replaced, so it was not loaded. Rebuild it with 'mentalize train --out {folder} --force' or restore the original."
+            f"{artefact}: SHA-256 {actual[:12]}… does not match {str(meta.get('sha256', ''))[:12]}… in {meta_path.name}; "
+            f"the file was changed or replaced, so it was not loaded. {rebuild} or restore the original."
+        )
+    if meta.get("decision_sha256") != decision_hash(meta):
+        raise ModelError(
+            f"{meta_path}: the labels, thresholds, calibration or feature names differ from those the model was saved "
+            f"with, so it was not loaded. {rebuild} or restore the original."
+        )
+    built = str(meta.get("versions", {}).get("scikit-learn", ""))
+    if built.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        minor = ".".join(built.split(".")[:2]) or "?"
+        raise ModelError(
+            f"{artefact} was built with scikit-learn {built or 'an unknown version'}; this environment has {sklearn.__version__}. "
+            f"Install it with pip install 'scikit-learn=={minor}.*', or {rebuild[0].lower() + rebuild[1:]} in this environment."
         )
     estimator = joblib.load(artefact)
     return Classifier(estimator=estimator, metadata=meta)
