@@ -257,7 +257,8 @@ def test_session_page_shows_every_part(batch):
         assert anchor in html
     assert html.count('<svg') >= 2 and 'role="img"' in html
     assert "supervision aid, not an assessment" in html
-    assert '<p class="big-figure" id="not-knowing-rate">100% <small>invited mentalizing, 3 of 3</small></p>' in html
+    assert '<p id="not-knowing-rate">The therapist replied to 3 client certainty statements.</p>' in html
+    assert "✓" not in html and "✗" not in html and "%" not in html.split('id="responses"')[1].split("</section>")[0]
     assert 'href="#u1"' in html and 'href="#u2"' in html  # the response table links to the turns
     assert html.count('tabindex="0"') == len(SESSION)  # probabilities reachable by keyboard
     assert 'role="tooltip"' in html and "p = 0.90" in html

@@ -5,6 +5,7 @@ Nothing is downloaded: Playwright launches the system Chromium at /usr/bin/chrom
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_charts_and_tagged_transcript_render(maria, scored, tmp_path):
     assert page.locator("#transcript-table tbody tr[data-labels~='certainty_labelling']").count() == len(tagged)
     assert page.locator("mark.ev").count() > 0
     assert page.locator("mark.ev .ev-abbr").first.inner_text().startswith("[")
-    assert "invited mentalizing" in page.locator("#not-knowing-rate").inner_text()
+    assert "replied to" in page.locator("#not-knowing-rate").inner_text()
     assert "not an assessment" in page.locator(".notice").inner_text()
     assert page.locator("#filters").is_visible()  # the script ran (the policy allowed it)
     assert not [m for m in maria.console if "Content Security Policy" in m or m.startswith(("error", "pageerror"))], maria.console
@@ -189,5 +190,70 @@ def test_no_network_request_from_any_page(browser, scored, tmp_path):
             assert visit.requests, "the page itself is a request"
             assert all(url.startswith(("file://", "data:")) for url in visit.requests), visit.requests
             assert not [m for m in visit.console if "Content Security Policy" in m], visit.console
+        finally:
+            visit.close()
+
+
+def _no_network(visit):
+    assert visit.requests, "the page itself is a request"
+    assert all(url.startswith(("file://", "data:")) for url in visit.requests), visit.requests
+
+
+def test_sample_shows_the_interpretation_and_the_repair_as_their_kinds(browser, scored):
+    visit = Visit(browser, scored / "report" / "session-03-sam.html")
+    try:
+        page = visit.page
+        own = page.locator("#own-certainty li", has_text="scared of losing control of you")
+        assert own.count() == 1 and own.locator(".kind").inner_text() == "certainty of their own"
+        repair = page.locator("#own-certainty li", has_text="I put that as if I knew")
+        assert repair.count() == 1 and repair.locator(".kind").inner_text() == "repair of a misunderstanding"
+        reply = page.locator("table.responses tbody tr", has_text="scared of losing control of you")
+        assert reply.locator(".kind").inner_text() == "certainty of their own"
+        assert "repair of a misunderstanding" in page.locator("#kind-counts").inner_text()
+        body = page.locator("body").inner_text()
+        assert "✓" not in body and "✗" not in body
+        assert "%" not in page.locator("#not-knowing-rate").inner_text() + page.locator("#kind-counts").inner_text()
+        review = page.locator("#transcript-table .review")
+        assert review.count() >= 1 and review.first.is_visible() and review.first.inner_text() == "⚑ check"
+        reading = page.locator("#reading").inner_text()
+        assert "human coders on real talk" in reading and "need review" in reading
+        assert "90% interval" in page.locator("#profile").inner_text()
+        _no_network(visit)
+    finally:
+        visit.close()
+
+
+def test_index_explains_its_columns(browser, scored):
+    visit = Visit(browser, scored / "report" / "index.html")
+    try:
+        explain = visit.page.locator("#explain")
+        assert explain.is_visible()
+        text = explain.inner_text()
+        for term in ("certainty labelling", "feeling naming", "perspective taking", "Balance", "90% interval", "Need review", "CL spikes"):
+            assert term in text, term
+        _no_network(visit)
+    finally:
+        visit.close()
+
+
+def test_redacted_pages_hold_none_of_the_listed_names(browser, scored, tmp_path):
+    names = ["Sam", "Jade", "Maria", "Danny", "James", "Derek", "Lucia", "Mia", "Tolu"]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("utterances.csv", "profiles.csv", "sessions.csv"):
+        shutil.copy(scored / name, folder / name)
+    listed = tmp_path / "names.txt"
+    listed.write_text("\n".join(names))
+    result = CliRunner().invoke(main, ["report", str(folder), "--redact-names", str(listed)])
+    assert result.exit_code == 0, result.output
+    pages = sorted((folder / "report").glob("*.html"))
+    assert [p.name for p in pages] == ["index.html", "session-001.html", "session-002.html", "session-003.html"]
+    for path in pages:
+        visit = Visit(browser, path)
+        try:
+            shown = (visit.page.locator("body").inner_text() + visit.page.content() + visit.page.title()).lower()
+            for name in names:
+                assert not re.search(rf"(?<![a-z]){name.lower()}(?![a-z])", shown), (path.name, name)
+            _no_network(visit)
         finally:
             visit.close()

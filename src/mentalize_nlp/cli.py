@@ -62,8 +62,12 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="'dask' scores on an existing Dask cluster.")
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --engine dask (e.g. tcp://10.0.0.5:8786).")
 @click.option("--html", is_flag=True, help="Also write the HTML supervision report into OUT/report/ (see 'mentalize report').")
+@click.option("--redact", is_flag=True, help="De-identify the outputs and reports: speaker names become roles (Therapist, Client, Speaker 3).")
+@click.option("--redact-names", "redact_names", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Text file with one name per line to remove from the text, session names and headings (implies --redact).")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
-          role_column, sheet, max_size_mb, encoding, join_files, force, fmt, jobs, engine, scheduler, html) -> None:
+          role_column, sheet, max_size_mb, encoding, join_files, force, fmt, jobs, engine, scheduler, html, redact,
+          redact_names) -> None:
     """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv.
 
     Each file is its own session, named by its file name without the extension; where two
@@ -122,22 +126,54 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     for failure in result.failures:
         where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
         click.echo(f"error: {where}: {failure.message}", err=True)
+    names = _redact_names(redact_names, click.ClickException)
+    if (redact or redact_names) and result.sessions:
+        from .report.redact import redact_folder
+
+        try:
+            redact_folder(out, names)
+        except MentalizeError as exc:
+            raise click.ClickException(str(exc)) from exc
     if html:
-        _write_reports(out, error=click.ClickException)
+        _write_reports(out, error=click.ClickException, redact=redact or bool(redact_names), redact_names=names)
     if not result.ok:
         click.echo(f"{len(result.failures)} input(s) failed; see {out / 'errors.csv'}.", err=True)
         sys.exit(1)
 
 
+def _redact_names(path: Path | None, error: type[click.ClickException]) -> list[str]:
+    if path is None:
+        return []
+    from .report.redact import read_names
+
+    try:
+        return read_names(path)
+    except MentalizeError as exc:
+        raise error(str(exc)) from exc
+
+
 def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | None = None,
-                   error: type[click.ClickException] = click.ClickException) -> None:
+                   error: type[click.ClickException] = click.ClickException, redact: bool = False,
+                   redact_names: list[str] | None = None) -> None:
     from .report import read_groups, write_reports
+
+    bar = None
+
+    def progress(_name: str, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Reports", file=sys.stderr)
+            bar.__enter__()
+        bar.update(1)
 
     try:
         groups = read_groups(groups_file) if groups_file else None
-        pages = write_reports(out, groups=groups, pattern=pattern)
+        pages = write_reports(out, groups=groups, pattern=pattern, redact=redact, redact_names=redact_names or (), on_page=progress)
     except MentalizeError as exc:
         raise error(str(exc)) from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     click.echo(f"Wrote {len(pages) - 1} session report(s) and the index {pages[-1]}.", err=True)
 
 
@@ -147,9 +183,13 @@ def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | No
               help="CSV file with columns session,group: sessions that share a client or trainee, for the trends.")
 @click.option("--group-pattern", default=None, metavar="REGEX",
               help="Regular expression with a named group 'group', applied to session names (default: NAME-01, NAME_session_2 …).")
-def report(directory, groups_file, group_pattern) -> None:
+@click.option("--redact", is_flag=True, help="De-identify the pages: speaker names become roles (Therapist, Client, Speaker 3), page files are numbered.")
+@click.option("--redact-names", "redact_names", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Text file with one name per line to remove from the text, session names and headings (implies --redact).")
+def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
     """Write self-contained HTML supervision reports for the scored sessions in DIR into DIR/report/."""
-    _write_reports(directory, groups_file, group_pattern, error=UsageError)
+    _write_reports(directory, groups_file, group_pattern, error=UsageError, redact=redact or bool(redact_names),
+                   redact_names=_redact_names(redact_names, UsageError))
 
 
 @main.command()

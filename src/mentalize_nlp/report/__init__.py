@@ -6,7 +6,8 @@
     pages = write_reports(Path("out"))        # out/report/<session>.html and out/report/index.html
 
 Each session page shows the profile per speaker, a timeline with certainty spikes, the
-therapist's replies to client certainty (the not-knowing stance, measured), the tagged
+therapist's replies to client certainty described in MBT terms (moments to listen to,
+not a grade), the therapist's own certainty and its repair, the tagged
 transcript and a plain-language reading; the index lists every session and, where sessions
 share a client or trainee, their trend. Pages open from disk and load nothing.
 """

@@ -272,7 +272,7 @@ def _turn_axis(frame) -> np.ndarray:
 
 def group_chart(group: str, sessions: Sequence[str], figures: Sequence[tuple[RoleFigures | None, RoleFigures | None, float, int]],
                 chart_id: str) -> Markup:
-    """A group's trend across its sessions: the client's label rates, and the therapist's invitations after certainty.
+    """A group's trend across its sessions: the client's label rates, and the therapist's mentalizing per 100.
 
     Args:
         group: The group name.
@@ -287,19 +287,19 @@ def group_chart(group: str, sessions: Sequence[str], figures: Sequence[tuple[Rol
         fig = Figure(figsize=(7.6, 2.4 + (0.06 * min(longest, 24) if rotate else 0.0)))
         _margins(fig, left=0.45, right=0.2, top=0.5, bottom=0.55 + (0.06 * min(longest, 24) if rotate else 0.0), wspace=0.55)
         rates_ax, invite_ax = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
-        for label in LABELS:
+        offsets = np.linspace(-0.14, 0.14, len(LABELS))  # side by side, so tied values never hide each other
+        for offset, label in zip(offsets, LABELS):
             values = [c.per_100[label] if c else np.nan for c, _, _, _ in figures]
-            rates_ax.plot(x, values, color=COLOURS[label], linestyle=LINESTYLES[label], marker=MARKERS[label],
+            rates_ax.plot(x + offset, values, color=COLOURS[label], linestyle=LINESTYLES[label], marker=MARKERS[label],
                           markersize=4.5, linewidth=1.6, label=ABBREVIATIONS[label])
         rates_ax.set_title("Client, per 100 utterances")
         rates_ax.set_ylim(bottom=0)
         rates_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), handlelength=2.2, borderaxespad=0.2)
-        rates = np.array([100 * r if r == r else np.nan for _, _, r, _ in figures], dtype=float)
-        bars = invite_ax.bar(x, np.nan_to_num(rates, nan=0.0), color="#0072B2", width=0.6)
-        invite_ax.bar_label(bars, labels=["n/a" if np.isnan(r) else f"{r:.0f}%" for r in rates], padding=2, fontsize=7.5)
-        invite_ax.set_ylim(0, 115)
-        invite_ax.set_yticks([0, 50, 100])
-        invite_ax.set_title("Therapist invited mentalizing\nafter client certainty (%)", fontsize=9)
+        values = np.array([t.mentalizing_per_100 if t else np.nan for _, t, _, _ in figures], dtype=float)
+        bars = invite_ax.bar(x, np.nan_to_num(values, nan=0.0), color="#0072B2", width=0.6)
+        invite_ax.bar_label(bars, labels=["n/a" if np.isnan(v) else f"{v:.0f}" for v in values], padding=2, fontsize=7.5)
+        invite_ax.set_ylim(0, max(10.0, float(np.nanmax(values)) * 1.2 if np.isfinite(values).any() else 10.0))
+        invite_ax.set_title("Therapist FN + PT\nper 100 utterances", fontsize=9)
         for ax in (rates_ax, invite_ax):
             ax.set_xticks(x, sessions, rotation=35 if rotate else 0, ha="right" if rotate else "center")
             ax.yaxis.grid(True, color=GRID, linewidth=0.6)

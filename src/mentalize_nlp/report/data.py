@@ -6,10 +6,13 @@ frames or small dataclasses, so each figure can be tested on a hand-built table.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,21 @@ class ReportError(MentalizeError, ValueError):
 
 
 # ----------------------------------------------------------------------------- reading
+
+
+@cache
+def real_talk_agreement() -> dict[str, float] | None:
+    """The shipped model's agreement with human coders on real talk (``macro_f1`` and its interval), or None."""
+    try:
+        from ..classifier import METADATA, default_model_dir
+
+        # the shipped model's metadata, as classifier.load() reads it, without unpickling the model
+        scores = json.loads((default_model_dir() / METADATA).read_text("utf-8"))["scores"]["real_test"]
+        return {k: float(scores[k]) for k in ("macro_f1", "macro_f1_low", "macro_f1_high")} | {
+            f"f1_{label}": float(v["f1"]) for label, v in scores.get("labels", {}).items()
+        }
+    except Exception:  # noqa: BLE001 - a report without this sentence beats no report
+        return None
 
 
 def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -119,6 +137,8 @@ def _normalise_utterances(frame: pd.DataFrame) -> pd.DataFrame:
         ev = f"evidence_{label}"
         if ev not in frame:
             frame[ev] = [_evidence_for(cell, label) for cell in frame.get("evidence", pd.Series([""] * len(frame)))]
+    review = frame["needs_review"] if "needs_review" in frame else pd.Series(0, index=frame.index)
+    frame["needs_review"] = pd.to_numeric(review, errors="coerce").fillna(0).astype(int).clip(0, 1)
     for column in ("start", "end", "evidence"):
         if column not in frame:
             frame[column] = ""
@@ -219,6 +239,140 @@ def certainty_spikes(frame: pd.DataFrame, window: int = DEFAULT_WINDOW, *, minim
     return spikes, threshold
 
 
+# ----------------------------------------------------------------------------- response kinds
+
+
+@dataclass(frozen=True)
+class ResponseRule:
+    """One kind of therapist turn, in MBT terms, read from ``pipeline/resources/report/responses.jsonl``.
+
+    A turn is of this kind when one of ``patterns`` (regular expressions, case-insensitive)
+    matches its text or it is tagged with one of ``labels``; when ``require`` is
+    ``"question"`` the turn must also ask something (a ``?``). Rules are tried in file
+    order; the last rule, with no patterns and no labels, catches every other turn.
+    """
+
+    kind: str
+    name: str
+    helpful: bool
+    description: str
+    patterns: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    require: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.kind or not self.name:
+            raise ReportError("a response rule needs a 'kind' and a 'name'")
+        unknown = [l for l in self.labels if l not in LABELS]
+        if unknown:
+            raise ReportError(f"response rule {self.kind!r}: unknown label(s) {', '.join(unknown)}; expected {', '.join(LABELS)}")
+        if self.require not in (None, "question"):
+            raise ReportError(f"response rule {self.kind!r}: 'require' must be null or \"question\", not {self.require!r}")
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ReportError(f"response rule {self.kind!r}: pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        return _compiled(self.patterns)
+
+    def matches(self, text: str, tagged: Iterable[str]) -> bool:
+        if not self.patterns and not self.labels:
+            return True
+        if self.require == "question" and "?" not in text:
+            return False
+        regex = self.regex
+        return bool((regex is not None and regex.search(text)) or set(self.labels) & set(tagged))
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+
+def parse_response_rules(lines: Iterable[str], source: str = "responses.jsonl") -> tuple[ResponseRule, ...]:
+    """Response rules from JSONL lines; raises :class:`ReportError` naming the line on any fault."""
+    rules: list[ResponseRule] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}, line {number}"
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ReportError("each line must be a JSON object")
+            rule = ResponseRule(
+                kind=str(data["kind"]), name=str(data["name"]), helpful=bool(data.get("helpful", False)),
+                description=str(data.get("description", "")), patterns=tuple(map(str, data.get("patterns", []))),
+                labels=tuple(map(str, data.get("labels", []))), require=data.get("require"),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ReportError) as exc:
+            raise ReportError(f"{where}: {exc}") from exc
+        rules.append(rule)
+    if not rules or rules[-1].patterns or rules[-1].labels:
+        raise ReportError(f"{source}: the last rule must have no patterns and no labels, to catch every other turn")
+    return tuple(rules)
+
+
+@cache
+def response_rules() -> tuple[ResponseRule, ...]:
+    """The response kinds shipped with the package, in the order they are tried."""
+    entry = resources.files("mentalize_nlp.pipeline") / "resources" / "report" / "responses.jsonl"
+    return parse_response_rules(entry.read_text("utf-8").splitlines(), "responses.jsonl")
+
+
+def classify_turn(text: str, tagged: Iterable[str] = (), rules: tuple[ResponseRule, ...] | None = None) -> ResponseRule:
+    """The kind of one therapist utterance: the first rule that matches it."""
+    tagged = tuple(tagged)
+    for rule in rules if rules is not None else response_rules():
+        if rule.matches(str(text), tagged):
+            return rule
+    raise ReportError("no response rule matched; the last rule must catch every turn")  # pragma: no cover
+
+
+def classify_block(texts: Iterable[str], tagged: Iterable[Iterable[str]], rules: tuple[ResponseRule, ...] | None = None) -> ResponseRule:
+    """The kind of a run of therapist utterances: the earliest-listed kind that any of them has."""
+    rules = rules if rules is not None else response_rules()
+    found = [classify_turn(t, g, rules) for t, g in zip(texts, tagged)]
+    order = {r.kind: i for i, r in enumerate(rules)}
+    return min(found, key=lambda r: order[r.kind]) if found else rules[-1]
+
+
+def _tagged(row: Mapping[str, object]) -> list[str]:
+    return [l for l in LABELS if row.get(l) == 1]
+
+
+def kind_counts(kinds: Iterable[str], rules: tuple[ResponseRule, ...] | None = None) -> list[tuple[ResponseRule, int]]:
+    """Every kind with how many times it occurs in ``kinds``, in rule order (zeros kept)."""
+    kinds = list(kinds)
+    return [(r, kinds.count(r.kind)) for r in (rules if rules is not None else response_rules())]
+
+
+def therapist_moments(frame: pd.DataFrame) -> pd.DataFrame:
+    """The therapist's own certainty and its repair: every therapist utterance of kind ``certainty`` or ``repair``.
+
+    Returns:
+        One row per utterance: ``pos``, ``turn``, ``text``, ``kind``, ``kind_name``,
+        ``tagged`` (True when the tagger labelled it certainty labelling) and ``evidence``.
+    """
+    columns = ["pos", "turn", "text", "kind", "kind_name", "tagged", "evidence"]
+    rows = []
+    if not frame.empty:
+        frame = frame.reset_index(drop=True)
+        for pos, row in enumerate(frame.to_dict("records")):
+            if str(row["role"]).lower() != "therapist":
+                continue
+            rule = classify_turn(str(row["text"]), _tagged(row))
+            if rule.kind in ("certainty", "repair"):
+                rows.append({
+                    "pos": pos, "turn": str(row["turn"]), "text": str(row["text"]), "kind": rule.kind, "kind_name": rule.name,
+                    "tagged": row.get("certainty_labelling") == 1, "evidence": str(row.get("evidence_certainty_labelling", "")),
+                })
+    return pd.DataFrame(rows, columns=columns)
+
+
 def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
     """For each client utterance tagged certainty labelling, what the therapist's next turn did.
 
@@ -231,10 +385,11 @@ def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
         One row per certainty-tagged client utterance: ``client_pos``, ``client_turn``,
         ``client_text``, ``client_evidence``, ``therapist_pos`` (``-1`` when none),
         ``therapist_turn``, ``therapist_text``, ``invited`` (True/False, ``pd.NA`` when no
-        response) and ``invited_labels`` (e.g. ``"FN+PT"``).
+        response), ``invited_labels`` (e.g. ``"FN+PT"``), and ``kind``, ``kind_name``
+        (see :func:`classify_block`; empty when no response).
     """
     columns = ["client_pos", "client_turn", "client_text", "client_evidence", "therapist_pos", "therapist_turn",
-               "therapist_text", "invited", "invited_labels"]
+               "therapist_text", "invited", "invited_labels", "kind", "kind_name"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame.reset_index(drop=True)
@@ -252,6 +407,8 @@ def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
             "therapist_text": "",
             "invited": pd.NA,
             "invited_labels": "",
+            "kind": "",
+            "kind_name": "",
         }
         if len(later):
             start = end = int(pos + 1 + later[0])
@@ -259,12 +416,15 @@ def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
                 end += 1
             block = frame.iloc[start : end + 1]
             found = [l for l in MENTALIZING if block[l].any()]
+            rule = classify_block(block["text"].astype(str), [_tagged(r) for r in block.to_dict("records")])
             row.update(
                 therapist_pos=start,
                 therapist_turn=str(frame.at[start, "turn"]),
                 therapist_text=" ".join(block["text"].astype(str)),
                 invited=bool(found),
                 invited_labels="+".join(ABBREVIATIONS[l] for l in found),
+                kind=rule.kind,
+                kind_name=rule.name,
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
@@ -287,6 +447,9 @@ class RoleFigures:
     counts: dict[str, int]
     per_100: dict[str, float]
     balance: float
+    per_100_low: dict[str, float] = field(default_factory=dict)
+    per_100_high: dict[str, float] = field(default_factory=dict)
+    needs_review: int = 0
 
     @property
     def mentalizing_per_100(self) -> float:
@@ -302,7 +465,14 @@ def role_figures(profiles: pd.DataFrame, role: str) -> RoleFigures | None:
     counts = {l: int(rows[f"{l}_count"].sum()) for l in LABELS}
     per_100 = {l: 100.0 * counts[l] / n for l in LABELS}
     value = balance(sum(counts[l] for l in MENTALIZING), counts["certainty_labelling"])
-    return RoleFigures(role, rows["speaker"].astype(str).tolist(), n, counts, per_100, float(value))
+    low, high = {}, {}
+    for l in LABELS:
+        lo, hi = rows.get(f"{l}_count_low"), rows.get(f"{l}_count_high")
+        # the counts' 90% intervals, summed over the role's speakers (conservative when there are several)
+        low[l] = 100.0 * float(lo.sum()) / n if lo is not None and lo.notna().all() else float("nan")
+        high[l] = 100.0 * float(hi.sum()) / n if hi is not None and hi.notna().all() else float("nan")
+    review = int(rows["needs_review_count"].fillna(0).sum()) if "needs_review_count" in rows else 0
+    return RoleFigures(role, rows["speaker"].astype(str).tolist(), n, counts, per_100, float(value), low, high, review)
 
 
 @dataclass
@@ -316,6 +486,7 @@ class SessionFigures:
     spikes: list[Spike]
     threshold: float
     responses: pd.DataFrame
+    moments: pd.DataFrame
     invited: int
     answered: int
     rate: float
@@ -335,7 +506,7 @@ def session_figures(name: str, utterances: pd.DataFrame, profiles: pd.DataFrame,
     invited, answered, rate = not_knowing_rate(responses)
     return SessionFigures(
         name=name, utterances=frame, profiles=rows, rates=rolling_rates(frame, window), spikes=spikes,
-        threshold=threshold, responses=responses, invited=invited, answered=answered, rate=rate,
+        threshold=threshold, responses=responses, moments=therapist_moments(frame), invited=invited, answered=answered, rate=rate,
         client=role_figures(rows, "client"), therapist=role_figures(rows, "therapist"), window=window,
     )
 

@@ -7,7 +7,7 @@ listen; they never grade the client or the therapist.
 from __future__ import annotations
 
 from .charts import signed
-from .data import SessionFigures
+from .data import SessionFigures, kind_counts, real_talk_agreement
 
 
 def _balance_words(value: float) -> str:
@@ -54,16 +54,22 @@ def reading(figures: SessionFigures) -> list[str]:
             f"{therapist.counts['perspective_taking']}."
         )
     if figures.answered:
-        missed = figures.answered - figures.invited
+        kinds = figures.responses["kind"].tolist()
+        found = [f"{rule.name} {n}" for rule, n in kind_counts(kinds) if n]
         out.append(
-            f"After {figures.answered} client certainty statement{'s' if figures.answered != 1 else ''} the therapist's next turn "
-            f"invited mentalizing {figures.invited} time{'s' if figures.invited != 1 else ''} ({100 * figures.rate:.0f}%): it named "
-            "a feeling or wondered about what was going on in someone's mind, the not-knowing stance of MBT. "
-            + (f"The other {missed} {'are' if missed != 1 else 'is'} listed below; worth listening to: did the reply stay curious "
-               "in another way, or take the certainty at face value?" if missed else "")
+            f"The therapist replied to {figures.answered} client certainty statement{'s' if figures.answered != 1 else ''}: "
+            + ", ".join(found) + ". "
+            "Each reply is listed below as a moment to listen to, the ones that kept mentalizing going and the ones that may have missed a chance alike."
         )
     elif client is not None and therapist is not None:
-        out.append("The client made no certainty statement that the therapist answered, so there is no not-knowing rate for this session.")
+        out.append("The client made no certainty statement that the therapist answered, so there are no replies to describe in this session.")
+    if not figures.moments.empty:
+        own = int((figures.moments["kind"] == "certainty").sum())
+        repairs = int((figures.moments["kind"] == "repair").sum())
+        out.append(
+            f"The therapist stated something with certainty of their own {own} time{'s' if own != 1 else ''} "
+            f"(an interpretation or advice put as fact) and repaired {repairs} time{'s' if repairs != 1 else ''}."
+        )
     if figures.spikes:
         where = ", ".join(
             f"turns {figures.utterances['turn'].iat[s.start]}–{figures.utterances['turn'].iat[s.end]}" for s in figures.spikes
@@ -72,6 +78,16 @@ def reading(figures: SessionFigures) -> list[str]:
             f"Certainty labelling clustered in {len(figures.spikes)} stretch{'es' if len(figures.spikes) != 1 else ''} ({where}); "
             "these moments, and what the therapist did next, are good places to start listening."
         )
+    review = int(figures.utterances["needs_review"].sum()) if "needs_review" in figures.utterances else 0
+    agreement = real_talk_agreement()
+    if agreement is not None:
+        out.append(
+            f"Checked against human coders on real talk, the tagger's agreement with them is {agreement['macro_f1']:.2f} on a scale "
+            f"where 1 is full agreement (macro F1, 90% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), "
+            f"and {review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check)."
+        )
+    else:
+        out.append(f"{review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check).")
     out.append(
         "The tags come from an automatic tagger that makes mistakes, and short sessions give unsteady figures. "
         "Read the highlighted words in the transcript before trusting any number."

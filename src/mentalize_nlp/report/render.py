@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Mapping
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -32,6 +35,8 @@ from .data import (
     SessionFigures,
     assign_groups,
     is_missing,
+    kind_counts,
+    real_talk_agreement,
     read_outputs,
     session_figures,
     session_names,
@@ -146,7 +151,7 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
         labels = [l for l in LABELS if row[l] == 1]
         utterances.append({
             "id": ids[pos], "turn": turns[pos], "speaker": str(row["speaker"]), "role": str(row["role"]),
-            "start": str(row.get("start", "")), "labels": labels,
+            "start": str(row.get("start", "")), "labels": labels, "review": int(row.get("needs_review", 0) or 0) == 1,
             "probs": {l: _number(row.get(f"p_{l}")) for l in LABELS},
             "html": highlight(str(row["text"]), {l: row.get(f"evidence_{l}", "") for l in labels}, str(row.get("evidence_spans", "") or "")),
         })
@@ -155,6 +160,8 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "speaker": str(r["speaker"]), "role": str(r["role"]), "utterances": int(r["utterances"]),
             "counts": {l: int(r[f"{l}_count"]) for l in LABELS},
             "per_100": {l: _number(r[f"{l}_per_100"]) for l in LABELS},
+            "low": {l: _number(r.get(f"{l}_per_100_low")) for l in LABELS},
+            "high": {l: _number(r.get(f"{l}_per_100_high")) for l in LABELS},
             "balance": _number(r["mentalizing_balance"]),
         }
         for r in figures.profiles.to_dict("records")
@@ -174,14 +181,24 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "therapist_id": ids[r["therapist_pos"]] if r["therapist_pos"] >= 0 else "",
             "therapist_turn": r["therapist_turn"], "therapist_text": _quote(r["therapist_text"]),
             "invited": None if is_missing(r["invited"]) else bool(r["invited"]), "invited_labels": r["invited_labels"],
+            "kind": r["kind"], "kind_name": r["kind_name"],
         }
         for r in figures.responses.to_dict("records")
     ]
+    moments = [
+        {"id": ids[m["pos"]], "turn": m["turn"], "text": _quote(m["text"]), "kind": m["kind"], "kind_name": m["kind_name"],
+         "tagged": bool(m["tagged"]), "evidence": m["evidence"]}
+        for m in figures.moments.to_dict("records")
+    ]
+    answered_kinds = [r["kind"] for r in responses if r["kind"]]
     return {
         "session": figures.name, "group": group, "index_href": index_href, "n_utterances": len(frame),
         "speakers": speakers, "reading": reading(figures), "profile_rows": profile_rows,
         "profile_svg": charts.profile_chart(figures), "timeline_svg": charts.timeline_chart(figures),
         "window": figures.window, "threshold": figures.threshold, "spikes": spikes, "responses": responses,
+        "kind_counts": [(rule, n) for rule, n in kind_counts(answered_kinds)],
+        "moments": moments, "own_certainty": sum(m["kind"] == "certainty" for m in moments),
+        "repairs": sum(m["kind"] == "repair" for m in moments), "n_review": sum(u["review"] for u in utterances),
         "invited": figures.invited, "answered": figures.answered, "rate": figures.rate,
         "has_roles": figures.client is not None and figures.therapist is not None, "utterances": utterances,
         "client": figures.client, "therapist": figures.therapist,
@@ -206,6 +223,10 @@ def write_reports(
     groups: Mapping[str, str] | None = None,
     pattern: str | None = None,
     window: int = DEFAULT_WINDOW,
+    redact: bool = False,
+    redact_names: Sequence[str] = (),
+    jobs: int | None = None,
+    on_page: Callable[[str, int], None] | None = None,
 ) -> list[Path]:
     """Write ``OUT/report/<session>.html`` for each session and ``OUT/report/index.html``.
 
@@ -216,6 +237,14 @@ def write_reports(
         pattern: A regular expression with a named group ``group`` applied to session names;
             :data:`~mentalize_nlp.report.data.DEFAULT_GROUP_PATTERN` when None.
         window: Turns in the timeline's rolling window.
+        redact: De-identify the pages: speaker names become roles (Therapist, Client,
+            Speaker 3), and page file names are numbered (``session-001.html``).
+        redact_names: Names to replace in the text, the evidence, the session names and
+            the headings (implies ``redact``).
+        jobs: Worker processes for the session pages; all cores when None. Batches of
+            fewer than 8 sessions per worker are written in this process.
+        on_page: Called with each session's name and the number of sessions once its page
+            is written (for a progress bar).
 
     Returns:
         The pages written, the session pages in natural order and ``index.html`` last.
@@ -225,30 +254,50 @@ def write_reports(
     """
     out_dir = Path(out_dir)
     utterances, profiles = read_outputs(out_dir)
+    table = _sessions_table(out_dir)
+    redact = redact or bool(redact_names)
+    assigned = assign_groups(session_names(utterances), groups, pattern)
+    if redact:
+        from .redact import Redactor, redact_tables
+
+        before = utterances["session"].astype(str).tolist()
+        utterances, profiles, table = redact_tables(utterances, profiles, list(redact_names), table)
+        renamed = dict(zip(before, utterances["session"].astype(str)))
+        hide = Redactor(list(redact_names), {}).names_in
+        assigned = {renamed[s]: (hide(g) if g else None) for s, g in assigned.items()}
     sessions = session_names(utterances)
-    assigned = assign_groups(sessions, groups, pattern)
     target = out_dir / REPORT_DIR
     target.mkdir(parents=True, exist_ok=True)
     env, assets = _environment(), _assets()
-    page_template = env.get_template("session.html")
-    pages = page_names(sessions)
+    pages = {s: f"session-{k:03d}.html" for k, s in enumerate(sessions, 1)} if redact else page_names(sessions)
     written: list[Path] = []
     summaries: dict[str, dict[str, object]] = {}
     by_session = dict(tuple(utterances.groupby("session", sort=False)))
     profile_groups = dict(tuple(profiles.groupby(profiles["session"].astype(str), sort=False))) if len(profiles) else {}
     empty_profile = profiles.iloc[0:0]
-    notes = _session_warnings(out_dir)
-    for name in sessions:
-        figures = session_figures(name, by_session[name], profile_groups.get(name, empty_profile), window)
-        context = session_context(figures, group=assigned.get(name))
-        html = page_template.render(css=assets.css, js=assets.js, csp=assets.session_csp, warnings=notes.get(name, []), **context)
-        written.append(_write(target / pages[name], html))
-        summaries[name] = {
-            "name": name, "href": pages[name], "group": assigned.get(name), "utterances": len(figures.utterances),
-            "client": figures.client, "therapist": figures.therapist, "invited": figures.invited,
-            "answered": figures.answered, "rate": figures.rate, "spikes": len(figures.spikes),
-            "warnings": notes.get(name, []),
-        }
+    notes = _session_warnings(table)
+    tasks = [
+        (name, by_session[name], profile_groups.get(name, empty_profile), window, assigned.get(name), notes.get(name, []),
+         str(target / pages[name]), pages[name])
+        for name in sessions
+    ]
+    workers = min(jobs if jobs is not None else (os.cpu_count() or 1), len(tasks) // _MIN_PER_WORKER)
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        real_talk_agreement()  # read once, before the workers fork
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            done = pool.map(_render_session, tasks, chunksize=max(1, len(tasks) // (workers * 4)))
+            for path, summary in done:
+                written.append(Path(path))
+                summaries[summary["name"]] = summary
+                if on_page is not None:
+                    on_page(summary["name"], len(tasks))
+    else:
+        for task in tasks:
+            path, summary = _render_session(task)
+            written.append(Path(path))
+            summaries[summary["name"]] = summary
+            if on_page is not None:
+                on_page(summary["name"], len(tasks))
     trend_groups = []
     for k, (group, members) in enumerate(shared_groups(assigned).items()):
         labels = [_short_label(s, group) for s in members]
@@ -267,12 +316,38 @@ def write_reports(
     return written
 
 
-def _session_warnings(out_dir: Path) -> dict[str, list[str]]:
-    """Per session, what the reader asked the user to check (``sessions.csv`` of 'mentalize score')."""
+def _sessions_table(out_dir: Path) -> pd.DataFrame | None:
+    """``sessions.csv`` of 'mentalize score', or None when the folder has none."""
     path = out_dir / "sessions.csv"
-    if not path.is_file():
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+
+
+_MIN_PER_WORKER = 8
+"""Batches smaller than this many sessions per worker are written in this process."""
+
+
+def _render_session(task: tuple) -> tuple[str, dict[str, object]]:  # type: ignore[type-arg]
+    """Write one session page; returns its path and the index's summary of it (run in a worker for big batches)."""
+    name, frame, profile_rows, window, group, warnings, path, href = task
+    env, assets = _environment(), _assets()
+    figures = session_figures(name, frame, profile_rows, window)
+    context = session_context(figures, group=group)
+    html = env.get_template("session.html").render(css=assets.css, js=assets.js, csp=assets.session_csp, warnings=warnings, **context)
+    _write(Path(path), html)
+    summary = {
+        "name": name, "href": href, "group": group, "utterances": len(figures.utterances),
+        "client": figures.client, "therapist": figures.therapist, "invited": figures.invited,
+        "answered": figures.answered, "rate": figures.rate, "spikes": len(figures.spikes),
+        "warnings": warnings, "review": int(figures.utterances["needs_review"].sum()),
+        "has_roles": figures.client is not None and figures.therapist is not None,
+    }
+    return path, summary
+
+
+def _session_warnings(table: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Per session, what the reader asked the user to check (``sessions.csv`` of 'mentalize score')."""
+    if table is None:
         return {}
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
     notes: dict[str, list[str]] = {}
     for name, cell in zip(table.get("session", []), table.get("warnings", [])):
         notes.setdefault(str(name), []).extend(w.strip() for w in str(cell).split(" | ") if w.strip())
