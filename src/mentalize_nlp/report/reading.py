@@ -83,7 +83,7 @@ def reading(figures: SessionFigures) -> list[str]:
     if agreement is not None:
         out.append(
             f"Checked against human coders on real talk, the tagger's agreement with them is {agreement['macro_f1']:.2f} on a scale "
-            f"where 1 is full agreement (macro F1, 90% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), "
+            f"where 1 is full agreement (macro F1, 95% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), "
             f"and {review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check)."
         )
     else:
