@@ -34,9 +34,8 @@ from sklearn.pipeline import Pipeline
 from .calibration import apply_isotonic
 from .errors import ModelError
 from .labels import LABELS
+from .models import ARTEFACT, METADATA
 
-ARTEFACT = "mentalize-classifier.joblib"
-METADATA = "mentalize-classifier.json"
 
 
 def build_estimator(C: float = 0.5, *, min_df: int = 2) -> Pipeline:

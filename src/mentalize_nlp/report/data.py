@@ -61,10 +61,12 @@ class ReportError(MentalizeError, ValueError):
 def real_talk_agreement() -> dict[str, float] | None:
     """The shipped model's agreement with human coders on real talk (``macro_f1`` and its interval), or None."""
     try:
-        from ..classifier import METADATA, default_model_dir
+        from importlib.resources import files
 
-        # the shipped model's metadata, as classifier.load() reads it, without unpickling the model
-        scores = json.loads((default_model_dir() / METADATA).read_text("utf-8"))["scores"]["real_test"]
+        from ..models import METADATA
+
+        # the shipped model's metadata, as classifier.load() reads it, without importing scikit-learn
+        scores = json.loads(files("mentalize_nlp.models").joinpath(METADATA).read_text("utf-8"))["scores"]["real_test"]
         return {k: float(scores[k]) for k in ("macro_f1", "macro_f1_low", "macro_f1_high")} | {
             f"f1_{label}": float(v["f1"]) for label, v in scores.get("labels", {}).items()
         }
