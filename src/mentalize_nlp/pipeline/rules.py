@@ -90,8 +90,9 @@ class CueRule:
         return data
 
 
-def parse_rules(lines: Iterable[str], source: str) -> Iterator[CueRule]:
-    """Parse JSONL text into rules; blank lines are skipped."""
+def jsonl_objects(lines: Iterable[str], source: str, error: type[Exception] = RuleError) -> Iterator[tuple[str, dict]]:
+    """``(where, object)`` per non-blank JSONL line; ``error`` names the line of any that is
+    not a JSON object. Shared by every rule file the package reads."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -99,9 +100,15 @@ def parse_rules(lines: Iterable[str], source: str) -> Iterator[CueRule]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise RuleError(f"{where}: not valid JSON ({exc.msg})") from exc
+            raise error(f"{where}: not valid JSON ({exc.msg})") from exc
         if not isinstance(data, dict):
-            raise RuleError(f"{where}: each line must be a JSON object")
+            raise error(f"{where}: each line must be a JSON object")
+        yield where, data
+
+
+def parse_rules(lines: Iterable[str], source: str) -> Iterator[CueRule]:
+    """Parse JSONL text into rules; blank lines are skipped."""
+    for where, data in jsonl_objects(lines, source):
         yield CueRule.from_dict(data, where)
 
 

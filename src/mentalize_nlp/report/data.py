@@ -296,21 +296,17 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def parse_response_rules(lines: Iterable[str], source: str = "responses.jsonl") -> tuple[ResponseRule, ...]:
     """Response rules from JSONL lines; raises :class:`ReportError` naming the line on any fault."""
+    from ..pipeline.rules import jsonl_objects
+
     rules: list[ResponseRule] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}, line {number}"
+    for where, data in jsonl_objects(lines, source, ReportError):
         try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise ReportError("each line must be a JSON object")
             rule = ResponseRule(
                 kind=str(data["kind"]), name=str(data["name"]), helpful=bool(data.get("helpful", False)),
                 description=str(data.get("description", "")), patterns=tuple(map(str, data.get("patterns", []))),
                 labels=tuple(map(str, data.get("labels", []))), require=data.get("require"),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ReportError) as exc:
+        except (KeyError, TypeError, ReportError) as exc:
             raise ReportError(f"{where}: {exc}") from exc
         rules.append(rule)
     if not rules or rules[-1].patterns or rules[-1].labels:

@@ -113,14 +113,7 @@ def find_inputs(
             if entry.name.startswith("."):
                 skip(path, f"hidden {'folder' if is_dir else 'file'}; give it by name to read it")
             elif is_dir:
-                real = os.path.realpath(path)
-                if real in excluded:
-                    skip(path, "the output folder; results are never read as transcripts")
-                elif real in seen_dirs:
-                    skip(path, "a link to a folder already read")
-                else:
-                    seen_dirs.add(real)
-                    yield from walk(path)
+                yield from enter(path, "a link to a folder already read")
             elif is_file:
                 if entry.name.startswith("~$"):
                     skip(path, "a Word lock file")
@@ -134,17 +127,20 @@ def find_inputs(
             else:
                 skip(path, "not a regular file")
 
+    def enter(folder: Path, repeated: str) -> Iterator[Path]:
+        real = os.path.realpath(folder)
+        if real in excluded:
+            skip(folder, "the output folder; results are never read as transcripts")
+        elif real in seen_dirs:
+            skip(folder, repeated)
+        else:
+            seen_dirs.add(real)
+            yield from walk(folder)
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            real = os.path.realpath(path)
-            if real in excluded:
-                skip(path, "the output folder; results are never read as transcripts")
-            elif real in seen_dirs:
-                skip(path, "given twice; read once")
-            else:
-                seen_dirs.add(real)
-                yield from walk(path)
+            yield from enter(path, "given twice; read once")
         else:
             yield from once(path)
 
