@@ -20,7 +20,6 @@ from spacy.tokens import Doc, Span
 from . import classifier as classifier_module
 from .classifier import Classifier, turn_max
 from .features import featurise
-from .labels import LABELS
 from .pipeline import SPANS_KEY, build_pipeline
 from .profiles import NO_CUE
 from .transcripts import Session

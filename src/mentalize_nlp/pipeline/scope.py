@@ -25,7 +25,7 @@ from bisect import bisect_right
 from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.strings import get_string_id
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from .cues import SPANS_KEY
 from .extensions import register_extensions
@@ -69,10 +69,13 @@ class ScopeResolver:
         terminators = [c.start for c, _ in modifiers if c.label_ == "TERMINATOR"]
         endorsements = [c.start for c, _ in modifiers if c.label_ == "ENDORSE"]
         predicted = {s for s, label in zip(sentence, labels_of) if label == "PREDICTION"}
+        by_sentence: dict[int, list[Span]] = {}
+        for m, s in modifiers:
+            by_sentence.setdefault(s, []).append(m)
         for cue, sent, label in zip(cues, sentence, labels_of):
             if label in MODIFIERS:
                 continue
-            in_sentence = [m for m, s in modifiers if s == sent]
+            in_sentence = by_sentence.get(sent, [])
             open_scopes = [
                 m for m in in_sentence
                 if m.end <= cue.start and not any(m.end <= t <= cue.start for t in terminators)
@@ -92,8 +95,10 @@ class ScopeResolver:
             }
             states["endorsed"] = (states["reported"] or states["quoted"]) and any(e >= cue.end for e in endorsements)
             for name, value in states.items():
-                if value:  # the attributes default to False; setting only what holds saves time on every cue
-                    setattr(cue._, name, True)
+                # Set every state, True or False: cues of two categories over the same words share
+                # their Span._ values (spaCy keys them by offsets), and the model was trained with
+                # the last cue's states winning.
+                setattr(cue._, name, value)
         return doc
 
     @staticmethod
