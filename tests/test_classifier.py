@@ -69,7 +69,8 @@ def test_training_is_deterministic_and_never_sees_the_test_rows(small_corpus, sm
     first = train(small_corpus, tmp_path / "a", real=small_real, folds=3)
     second = train(small_corpus, tmp_path / "b", real=small_real, folds=3)
     assert first.metadata["sha256"] == second.metadata["sha256"]
-    assert (tmp_path / "a" / ARTEFACT).read_bytes() == (tmp_path / "b" / ARTEFACT).read_bytes()
+    for name in (ARTEFACT, METADATA):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     real = read_corpus(small_real)
     assert first.metadata["n_train"] == 500 + int((real["split"] == "train").sum())
     assert first.metadata["n_test_written"] == 150
@@ -103,8 +104,8 @@ def test_edited_thresholds_are_refused_not_silently_used(tmp_path):
 def test_the_metadata_can_only_name_a_file_in_its_own_folder(tmp_path):
     meta = _copy_model(tmp_path)
     (tmp_path / "inner").mkdir()
-    shutil.copy(tmp_path / ARTEFACT, tmp_path / "elsewhere.joblib")
-    meta["artefact"] = "../elsewhere.joblib"
+    shutil.copy(tmp_path / ARTEFACT, tmp_path / "elsewhere.npz")
+    meta["artefact"] = "../elsewhere.npz"
     (tmp_path / "inner" / METADATA).write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="own folder"):
         load(tmp_path / "inner")

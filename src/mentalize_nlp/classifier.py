@@ -1,12 +1,16 @@
 """The scikit-learn classifier: how it is built, trained, saved and loaded.
 
-The artefact is a stock ``Pipeline``: a ``ColumnTransformer`` over a unit's content words
+The estimator is a stock ``Pipeline``: a ``ColumnTransformer`` over a unit's content words
 (word n-gram TF-IDF) and its cue features (``DictVectorizer``), then one logistic
 regression per label. A unit is a sentence; a turn takes the score of its most telling
-sentence, which is then calibrated (:mod:`mentalize_nlp.calibration`). Beside the joblib file sits a JSON metadata file with the
-labels, feature names, library versions, corpus hashes, scores, calibration, thresholds and
-the artefact's SHA-256, which is checked before the file is unpickled (loading a joblib
-file runs code, so a file that is not the one described is refused).
+sentence, which is then calibrated (:mod:`mentalize_nlp.calibration`).
+
+A model folder holds two files, neither of which can run code when read: the metadata
+(JSON: labels, thresholds, calibration, error rates, the estimator's parameters and
+feature names, library versions, corpus hashes and scores) and the data file (numpy
+arrays, read with ``allow_pickle=False``); see :mod:`mentalize_nlp.artefact`. The
+metadata records the data file's SHA-256, and one SHA-256 over every metadata value
+seals the whole model, so an edited threshold or a replaced file is refused, not used.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -31,11 +36,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
+from .artefact import estimator_from_data, estimator_to_data, write_arrays
 from .calibration import apply_isotonic
 from .errors import ModelError
 from .labels import LABELS
 from .models import ARTEFACT, METADATA
-
 
 
 def build_estimator(C: float = 0.5, *, min_df: int = 2) -> Pipeline:
@@ -114,17 +119,6 @@ class Classifier:
         return (raw >= self.thresholds).astype(int)
 
 
-def _drop_run_state(estimator: Pipeline) -> None:
-    """Remove what differs between two trainings on the same corpus: the TF-IDF
-    ``stop_words_`` set (introspection only, pickled in hash order) and ``_stop_words_id``
-    (a memory address, looked up with a default)."""
-    for _, transformer, _ in estimator.named_steps["features"].transformers_:
-        if hasattr(transformer, "stop_words_"):
-            transformer.stop_words_ = None
-        if hasattr(transformer, "_stop_words_id"):
-            del transformer._stop_words_id
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -141,24 +135,42 @@ def library_versions() -> dict[str, str]:
         "spacy": spacy.__version__,
         "numpy": np.__version__,
         "pandas": pd.__version__,
-        "joblib": joblib.__version__,
     }
 
 
+FORMAT = 2
+"""The model folder's format: metadata JSON and an ``.npz`` data file (1 was a pickle)."""
+
+SEAL = "model_sha256"
+"""The metadata key of the SHA-256 that covers every other metadata value."""
+
+_SAVED = ("format", "feature_names", "estimator", "artefact", "sha256", SEAL)
+"""Metadata that :func:`save` writes from the estimator and the files themselves."""
+
+_PROBE = {"text": ["probe"], "cues": [{}]}
+"""One unit, as :func:`~mentalize_nlp.features.featurise` makes them, to try a rebuilt estimator on."""
+
+
+def model_hash(meta: dict[str, Any]) -> str:
+    """SHA-256 over every metadata value but the seal itself; the data file's SHA-256 is one
+    of them, so one check covers the estimator, labels, thresholds, calibration and the rest."""
+    blob = json.dumps({k: v for k, v in meta.items() if k != SEAL}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
 def save(classifier: Classifier, folder: str | Path) -> Path:
-    """Write the artefact and its metadata (with the artefact's SHA-256) into ``folder``."""
+    """Write the data file and the sealed metadata into ``folder``; the same model gives the same bytes."""
     from .output import atomic_path
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    params, arrays, names = estimator_to_data(classifier.estimator)
     artefact = folder / ARTEFACT
-    _drop_run_state(classifier.estimator)
     with atomic_path(artefact) as tmp:
-        joblib.dump(classifier.estimator, tmp, compress=3)
-    meta = dict(classifier.metadata)
-    meta["artefact"] = ARTEFACT
-    meta["sha256"] = _sha256(artefact)
-    meta["decision_sha256"] = decision_hash(meta)
+        write_arrays(tmp, arrays)
+    meta = {k: v for k, v in classifier.metadata.items() if k not in _SAVED}
+    meta.update(format=FORMAT, feature_names=names, estimator=params, artefact=ARTEFACT, sha256=_sha256(artefact))
+    meta[SEAL] = model_hash(meta)
     with atomic_path(folder / METADATA) as tmp:
         tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     classifier.metadata = meta
@@ -170,61 +182,132 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("mentalize_nlp.models")))
 
 
-DECISION_KEYS: tuple[str, ...] = ("sha256", "labels", "thresholds", "calibration", "review_band", "feature_names")
-"""Metadata that decides the tags, covered by one hash with the artefact's own."""
-
-
-def decision_hash(meta: dict[str, Any]) -> str:
-    """SHA-256 over the artefact's hash and every metadata value that decides a tag."""
-    blob = json.dumps({k: meta.get(k) for k in DECISION_KEYS}, sort_keys=True, ensure_ascii=True).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
 def load(folder: str | Path | None = None) -> Classifier:
-    """Load a classifier after checking the folder, its metadata and the artefact's hash.
+    """Load a classifier from a model folder, refusing anything but the model that was saved.
 
-    The artefact must be a file of the model's own folder; its SHA-256, the labels,
-    thresholds, calibration and feature names must match the hashes recorded when it was
-    saved; and it must have been built with this scikit-learn minor version. Only then is
-    the file unpickled.
+    In order: the metadata must be a JSON object of this format; the data file it names
+    must be a file of the model's own folder whose SHA-256 matches; the seal over every
+    metadata value must match; the model must have been built with this scikit-learn
+    minor version; the labels, thresholds, calibration and error rates must be what the
+    tagger can use; and the estimator rebuilt from the data must score a unit. Nothing is
+    unpickled at any point.
 
     Raises:
-        ModelError: one plain message naming what is wrong and the fix.
+        ModelError: one plain message naming the file, what is wrong and the fix.
     """
     folder = Path(folder) if folder is not None else default_model_dir()
     rebuild = f"Rebuild it with 'mentalize train --out {folder} --force'"
     meta_path = folder / METADATA
+    meta = _read_metadata(meta_path, rebuild)
+    artefact = _checked_artefact(folder, meta, meta_path, rebuild)
+    _check_version(meta, artefact, rebuild)
+    _check_values(meta, meta_path, rebuild)
+    try:
+        arrays = np.load(artefact, allow_pickle=False)
+        if not isinstance(arrays, np.lib.npyio.NpzFile):
+            raise TypeError("it holds one array, not an .npz archive")
+        with arrays:
+            estimator = estimator_from_data(meta["estimator"], arrays, meta["feature_names"], len(meta.get("labels", LABELS)))
+        estimator.predict_proba(pd.DataFrame(_PROBE))
+    except (OSError, EOFError, MemoryError, ArithmeticError, KeyError, IndexError, TypeError, ValueError,
+            NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:  # whatever bytes the data file holds
+        reason = f"no {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        raise ModelError(
+            f"{artefact} and {meta_path.name} do not describe a model this version of mentalize-nlp can load ({_short(reason)}). {rebuild}."
+        ) from exc
+    return Classifier(estimator=estimator, metadata=meta)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """One line of at most ``limit`` characters, for a reason quoted in a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_metadata(meta_path: Path, rebuild: str) -> dict[str, Any]:
+    """The metadata object, if it is one of this format."""
     if not meta_path.exists():
         raise ModelError(f"{meta_path}: no model metadata here. Run 'mentalize train' to build a model, or pass --model to a folder that has one.")
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{meta_path}: the model metadata cannot be read ({exc}). {rebuild}, or restore the original.") from exc
-    if not isinstance(meta, dict) or not isinstance(meta.get("artefact", ARTEFACT), str):
-        raise ModelError(f"{meta_path}: the model metadata is not a JSON object naming its artefact. {rebuild}.")
-    name = meta.get("artefact", ARTEFACT)
-    if Path(name).name != name or name in ("", ".", ".."):
-        raise ModelError(f"{meta_path}: the artefact {name!r} is not a file of the model's own folder, so it was not loaded. {rebuild}.")
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ModelError(f"{meta_path}: the model metadata cannot be read ({_short(str(exc))}). {rebuild}, or restore the original.") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"{meta_path}: the model metadata is not a JSON object. {rebuild}, or restore the original.")
+    if meta.get("format") != FORMAT:
+        name = meta.get("artefact")
+        if isinstance(name, str) and name.endswith(".joblib"):
+            raise ModelError(
+                f"{meta_path}: this model was saved by an earlier version of mentalize-nlp as a pickle ({name}), which is "
+                f"no longer loaded because loading a pickle can run code. {rebuild}."
+            )
+        raise ModelError(f"{meta_path}: model format {meta.get('format')!r}, but this version of mentalize-nlp reads format {FORMAT}. {rebuild}.")
+    return meta
+
+
+def _checked_artefact(folder: Path, meta: dict[str, Any], meta_path: Path, rebuild: str) -> Path:
+    """The data file, once it is known to be in the folder and, with the metadata, as saved."""
+    name = meta.get("artefact")
+    if not isinstance(name, str) or not name.isprintable() or Path(name).name != name or "\\" in name or name in ("", ".", ".."):
+        raise ModelError(f"{meta_path}: the data file {name!r} is not a file of the model's own folder, so it was not loaded. {rebuild}.")
     artefact = folder / name
     if not artefact.is_file():
-        raise ModelError(f"{artefact}: the model file named in {meta_path.name} is missing. {rebuild}.")
+        raise ModelError(f"{artefact}: the model's data file named in {meta_path.name} is missing or is not a file. {rebuild}.")
     actual = _sha256(artefact)
     if actual != meta.get("sha256"):
         raise ModelError(
             f"{artefact}: SHA-256 {actual[:12]}… does not match {str(meta.get('sha256', ''))[:12]}… in {meta_path.name}; "
             f"the file was changed or replaced, so it was not loaded. {rebuild} or restore the original."
         )
-    if meta.get("decision_sha256") != decision_hash(meta):
+    if meta.get(SEAL) != model_hash(meta):
         raise ModelError(
-            f"{meta_path}: the labels, thresholds, calibration or feature names differ from those the model was saved "
-            f"with, so it was not loaded. {rebuild} or restore the original."
+            f"{meta_path}: the labels, thresholds, calibration, feature names or other values differ from those the "
+            f"model was saved with, so it was not loaded. {rebuild} or restore the original."
         )
-    built = str(meta.get("versions", {}).get("scikit-learn", ""))
-    if built.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        minor = ".".join(built.split(".")[:2]) or "?"
-        raise ModelError(
-            f"{artefact} was built with scikit-learn {built or 'an unknown version'}; this environment has {sklearn.__version__}. "
-            f"Install it with pip install 'scikit-learn=={minor}.*', or {rebuild[0].lower() + rebuild[1:]} in this environment."
-        )
-    estimator = joblib.load(artefact)
-    return Classifier(estimator=estimator, metadata=meta)
+    return artefact
+
+
+def _check_version(meta: dict[str, Any], artefact: Path, rebuild: str) -> None:
+    """Refuse a model built with another scikit-learn minor version, saying what to install."""
+    versions = meta.get("versions")
+    built = versions.get("scikit-learn") if isinstance(versions, dict) else None
+    if isinstance(built, str) and built.split(".")[:2] == sklearn.__version__.split(".")[:2]:
+        return
+    retrain = rebuild[0].lower() + rebuild[1:]
+    if not isinstance(built, str) or len(built.split(".")) < 2:
+        raise ModelError(f"{artefact}: its metadata does not say which scikit-learn built it. {rebuild} in this environment.")
+    minor = ".".join(built.split(".")[:2])
+    raise ModelError(
+        f"{artefact} was built with scikit-learn {built}; this environment has {sklearn.__version__}. "
+        f"Install it with pip install 'scikit-learn=={minor}.*', or {retrain} in this environment."
+    )
+
+
+def _numbers(value: Any, count: int | None = None) -> bool:
+    return (isinstance(value, list) and (count is None or len(value) == count)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and -1e300 < v < 1e300 for v in value))
+
+
+def _check_values(meta: dict[str, Any], meta_path: Path, rebuild: str) -> None:
+    """Refuse labels, thresholds, calibration or error rates the tagger could not use."""
+
+    def refuse(key: str, expected: str) -> None:
+        found = _short(json.dumps(meta.get(key), ensure_ascii=False), 80)
+        raise ModelError(f"{meta_path}: '{key}' should be {expected}; found {found}. {rebuild}.")
+
+    labels = meta.get("labels", list(LABELS))
+    if not (isinstance(labels, list) and all(isinstance(l, str) and l in LABELS for l in labels) and 0 < len(set(labels)) == len(labels)):
+        refuse("labels", f"a list of distinct labels from: {', '.join(LABELS)}")
+    if not _numbers(meta.get("thresholds", [0.5] * len(labels)), len(labels)):
+        refuse("thresholds", f"{len(labels)} numbers, one per label")
+    if not _numbers(meta.get("review_band", [0.3, 0.7]), 2):
+        refuse("review_band", "two numbers")
+    calibration = meta.get("calibration", {})
+    if not (isinstance(calibration, dict) and all(
+            isinstance(c, dict) and _numbers(c.get("x")) and _numbers(c.get("y"), len(c["x"]))
+            for label, c in calibration.items() if label in labels)):
+        refuse("calibration", "per label, lists 'x' and 'y' of numbers, as long as each other")
+    rates = meta.get("error_rates", {})
+    if not (isinstance(rates, dict) and all(
+            isinstance(r, dict) and _numbers([r.get("tpr"), r.get("fpr")]) for label, r in rates.items() if label in labels)):
+        refuse("error_rates", "per label, numbers 'tpr' and 'fpr'")

@@ -198,7 +198,6 @@ def train(
             "n_test_written": int(len(written_test)),
             "scores": scores,
             "versions": library_versions(),
-            "feature_names": [str(n) for n in model.estimator.named_steps["features"].get_feature_names_out()],
         }
     )
     if out is not None:
