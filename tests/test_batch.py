@@ -51,9 +51,9 @@ def test_memory_is_bounded_by_the_chunk_not_the_batch(tmp_path, tagger, monkeypa
     held = []
     original = batch.score_chunk
 
-    def spy(paths, tagger, options, fmt, *rest):
+    def spy(paths, tagger, options, fmt, *rest, **kwargs):
         held.append(len(paths))
-        return original(paths, tagger, options, fmt, *rest)
+        return original(paths, tagger, options, fmt, *rest, **kwargs)
 
     monkeypatch.setattr(batch, "score_chunk", spy)
     inputs = tmp_path / "in"

@@ -306,11 +306,11 @@ def test_a_listed_file_replaced_by_a_folder_is_an_error(tmp_path, monkeypatch):
     (sess / "s2.txt").write_text(OTHER, encoding="utf-8")
     load = cli._tagger
 
-    def replace_then_load(model):  # runs after the inputs are listed, before they are read
+    def replace_then_load(model, *rest):  # runs after the inputs are listed, before they are read
         (sess / "s2.txt").unlink()
         (sess / "s2.txt").mkdir()
         (sess / "s2.txt" / "inner.txt").write_text(OTHER, encoding="utf-8")
-        return load(model)
+        return load(model, *rest)
 
     monkeypatch.setattr(cli, "_tagger", replace_then_load)
     result = run("score", sess, "--out", tmp_path / "out")

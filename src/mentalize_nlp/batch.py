@@ -1,16 +1,27 @@
 """Scoring many transcripts into one output folder, without losing anything to a bad file.
 
-Each input is read on its own; a file that fails is recorded in ``errors.csv`` and the
-rest go on. Sessions are tagged in chunks, in this process, in ``jobs`` worker processes,
-or on a Dask cluster, and written in input order as each chunk comes back, so memory
-stays flat however many sessions there are. Every output file appears only once it is
-complete.
+Each input is read, tagged and profiled on its own terms: whatever goes wrong with one file
+(a reader's error, a library's, a file slower than ``timeout``) is that file's failure,
+recorded in ``errors.csv``, and the rest go on. Sessions are tagged in chunks, in this
+process, in ``jobs`` worker processes, or on a Dask cluster, and written in input order as
+each chunk comes back; a long table is tagged a slice of utterances at a time, so memory
+stays flat however many sessions or rows there are.
+
+The results are written as one set: into a temporary folder beside the output folder,
+which then replaces it in one step, while a lock keeps other runs out. A reader of the
+output folder sees the previous complete set or the new one, never a mix.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import dataclasses
 import os
+import signal
+import stat
+import sys
+import threading
+import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,7 +33,17 @@ from typing import Any
 import pandas as pd
 
 from .errors import MentalizeError, OutputError, TranscriptError
-from .output import atomic_path
+from .output import (
+    atomic_folder,
+    folder_lock,
+    forget_locks,
+    leftovers,
+    link_tree,
+    original_text_frame,
+    remove_leftovers,
+    spreadsheet_safe_frame,
+    write_csv_rows,
+)
 from .profiles import profile
 from .tagging import Tagger, load, tag_columns
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
@@ -35,6 +56,8 @@ FORMATS = ("csv", "parquet", "jsonl")
 SESSIONS_NAME = "sessions.csv"
 """Per session read: file, encoding, speakers with their roles, and what to check."""
 ENGINES = ("local", "dask")
+SLICE = 2_000
+"""Utterances tagged in one pass: small files are gathered up to this, a long table is cut into slices of it."""
 
 
 @dataclass
@@ -44,6 +67,8 @@ class Failure:
     path: str
     line: int | None
     message: str
+    detail: str = ""
+    """The traceback, where the failure was not a transcript error (shown with ``--debug``)."""
 
 
 @dataclass
@@ -143,17 +168,49 @@ def list_inputs(inputs: Iterable[str | Path], out: str | Path | None = None, *, 
     """Expand files and folders into the batch's transcript files, never reading ``out``.
 
     Every path found but not read is recorded in ``skipped`` (hidden, not a transcript type,
-    the output folder, given twice) or, when it could not be read, in ``failures``.
+    the output folder, given twice) or, when it could not be read, in ``failures``. Only
+    regular files are read: a pipe, device or socket named as an input is a failure, and is
+    never opened.
     """
     found = Inputs()
-    found.files = list(find_inputs(
-        inputs,
-        exclude=[out] if out is not None else [],
-        on_skip=lambda path, reason: found.skipped.append((str(path), reason)),
-        on_error=lambda path, reason: found.failures.append(Failure(str(path), None, reason)),
-    ))
+    ours = _run_files(out)
+
+    def skip(path: Path, reason: str) -> None:
+        if os.path.realpath(path) not in ours:
+            found.skipped.append((str(path), reason))
+
+    def fail(path: Path, reason: str) -> None:
+        found.failures.append(Failure(str(path), None, _not_regular(path) or reason))
+
+    for path in find_inputs(inputs, exclude=[out] if out is not None else [], on_skip=skip, on_error=fail):
+        reason = _not_regular(path)
+        if reason:
+            fail(path, reason)
+        else:
+            found.files.append(path)
     found.names = session_names(found.files, join_files=join_files)
     return found
+
+
+def _run_files(out: str | Path | None) -> set[str]:
+    """The lock file and leftovers that runs keep beside ``out``: part of the output, never inputs."""
+    if out is None:
+        return set()
+    out = Path(out)
+    return {os.path.realpath(p) for p in (out.parent / f".{out.name}.lock", *leftovers(out))}
+
+
+def _not_regular(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a transcript without opening it (a pipe, a device), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # missing or unreadable: the reader says so
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"is {kind}, not a transcript file, and is never opened; save the transcript to a file and give that."
 
 
 def _tail(parts: tuple[str, ...], k: int) -> tuple[str, ...]:
@@ -202,18 +259,21 @@ def session_names(files: Iterable[str | Path], *, join_files: bool = False) -> d
     return names
 
 
-def encode(frame: pd.DataFrame, fmt: str) -> Any:
+def encode(frame: pd.DataFrame, fmt: str, raw_cells: bool = False) -> Any:
     """A frame in its output form, without a header: CSV or JSON Lines text, or an Arrow table.
 
     Workers encode what they tagged, so the parent only appends; that keeps the parent,
-    which shares the cores with the workers, nearly idle.
+    which shares the cores with the workers, nearly idle. CSV text cells are made
+    spreadsheet-safe (see :func:`~mentalize_nlp.output.spreadsheet_safe`) unless
+    ``raw_cells``; Parquet and JSON Lines always hold the text as it is.
     """
     if fmt == "parquet":
         import pyarrow as pa
 
         return pa.Table.from_pandas(frame, preserve_index=False)
     if fmt == "csv":
-        return frame.to_csv(header=False, index=False, lineterminator="\n")
+        safe = frame if raw_cells else spreadsheet_safe_frame(frame)
+        return safe.to_csv(header=False, index=False, lineterminator="\n")
     return frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
 
 
@@ -270,7 +330,8 @@ class ChunkResult:
     """What scoring one chunk of files gave: utterance rows, profile rows, failures."""
 
     paths: list[str]
-    rows: Any = None
+    rows: list[Any] = field(default_factory=list)
+    """Encoded utterance rows (see :func:`encode`), one piece per slice tagged, in input order."""
     utterances: int = 0
     profiles: pd.DataFrame | None = None
     failures: list[Failure] = field(default_factory=list)
@@ -278,6 +339,8 @@ class ChunkResult:
     """The files each session of the chunk came from."""
     notes: list[SessionNote] = field(default_factory=list)
     """Per session read: encoding, speakers and the reader's warnings."""
+    split: set[str] = field(default_factory=set)
+    """Sessions tagged in more than one slice: their rows in ``profiles`` are partial."""
 
 
 @dataclass(frozen=True)
@@ -294,6 +357,9 @@ class SessionNote:
 def _read(path: str, options: ReadOptions, name: str | None) -> list[Session]:
     if os.path.isdir(path):
         raise TranscriptError(path, "is a folder, not a file (was it a file when the inputs were listed, and replaced since?).")
+    reason = _not_regular(path)
+    if reason:
+        raise TranscriptError(path, reason)
     extra: dict[str, Any] = {} if options.encoding is None else {"encoding": options.encoding}
     sessions = read_transcript(path, columns=options.columns, roles=options.roles, max_bytes=options.max_bytes, **extra)
     if name is not None:
@@ -304,55 +370,209 @@ def _read(path: str, options: ReadOptions, name: str | None) -> list[Session]:
     return sessions
 
 
-def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str = "csv",
-                names: dict[str, str] | None = None) -> ChunkResult:
-    """Read, tag and profile consecutive files; a file that fails is named and the rest go on.
+class _TimeUp(BaseException):
+    """A file ran past its time limit. Not an ``Exception``, so that no reader's or library's
+    ``except Exception`` can swallow it on its way out."""
 
-    All sessions of the chunk are tagged in one pass; should that fail, they are tagged
-    file by file so only the file at fault is lost.
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block with :class:`_TimeUp` after ``seconds`` (a SIGALRM timer).
+
+    Signals reach only the main thread of a process, so elsewhere (a Dask worker's thread, a
+    caller's thread) the block runs without a limit. Workers of ``jobs`` are processes that
+    run their work on their main thread, so the limit holds there.
     """
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _failure(path: str, exc: BaseException, doing: str, timeout: float | None) -> Failure:
+    """One file's failure, in one line: what went wrong and what to do."""
+    if isinstance(exc, TranscriptError):
+        return Failure(exc.path, exc.line, exc.reason)
+    if isinstance(exc, _TimeUp):
+        return Failure(path, None, f"took longer than {timeout:g} s; raise --timeout or split the file.")
+    if isinstance(exc, MentalizeError):
+        return Failure(path, None, f"could not be {doing}: {exc}")
+    said = " ".join(str(exc).split())
+    said = f": {said[:300]}{'…' if len(said) > 300 else ''}" if said else ""
+    return Failure(
+        path, None,
+        f"could not be {doing} ({type(exc).__name__}{said}); the file may be damaged: open it and save or export it again. "
+        "If it opens correctly, please report this with the output of --debug.",
+        detail="".join(traceback.format_exception(exc)),
+    )
+
+
+def _slices(sessions: list[Session], size: int) -> Iterator[list[Session]]:
+    """The sessions cut into consecutive slices of at most ``size`` utterances (a long session
+    becomes several partial copies of itself)."""
+    part: list[Session] = []
+    room = size
+    for session in sessions:
+        turns = session.utterances
+        start = 0
+        while len(turns) - start > room:
+            part.append(dataclasses.replace(session, utterances=turns[start:start + room]))
+            yield part
+            start += room
+            part, room = [], size
+        part.append(session if start == 0 else dataclasses.replace(session, utterances=turns[start:]))
+        room -= len(turns) - start
+    if part:
+        yield part
+
+
+def _units(read: list[tuple[str, list[Session]]], size: int) -> Iterator[list[tuple[str, list[Session]]]]:
+    """Consecutive files gathered until they hold ``size`` utterances: each unit is tagged in one
+    go (one slice, or for a long file, its slices one after the other)."""
+    unit: list[tuple[str, list[Session]]] = []
+    count = 0
+    for path, sessions in read:
+        n = sum(len(s.utterances) for s in sessions)
+        if unit and count + n > size:
+            yield unit
+            unit, count = [], 0
+        unit.append((path, sessions))
+        count += n
+    if unit:
+        yield unit
+
+
+@dataclass
+class _Tagged:
+    rows: list[Any]
+    profiles: list[pd.DataFrame]
+    slices: Counter[str]
+    utterances: int
+
+
+def _tag(tagger: Tagger, sessions: list[Session], fmt: str, raw_cells: bool, size: int) -> _Tagged:
+    """Tag and profile sessions a slice at a time, encoding each slice's rows as it is done."""
+    columns = _utterance_columns(tagger.labels)
+    done = _Tagged([], [], Counter(), 0)
+    for part in _slices(sessions, size):
+        frame = tagger.tag_sessions(part)[columns]
+        done.rows.append(encode(frame, fmt, raw_cells))
+        done.profiles.append(profile(frame, tagger.labels))
+        done.slices.update({s.name for s in part if s.utterances})
+        done.utterances += len(frame)
+    return done
+
+
+def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str = "csv",
+                names: dict[str, str] | None = None, *, timeout: float | None = None, raw_cells: bool = False,
+                size: int | None = None) -> ChunkResult:
+    """Read, tag and profile consecutive files; a file that fails, whatever the reason, is named
+    and the rest go on.
+
+    Each file is read within ``timeout`` seconds. Files are then tagged a unit at a time:
+    consecutive files up to ``size`` utterances (:data:`SLICE` by default) within ``timeout``
+    seconds, or one long file in slices of ``size``, within ``timeout`` seconds per slice.
+    Should a unit fail, its files are tagged one by one, so only the file at fault is lost.
+    """
+    size = size or SLICE
     result = ChunkResult(paths=paths)
     read: list[tuple[str, list[Session]]] = []
     for path in paths:
         try:
-            sessions = _read(path, options, (names or {}).get(path))
-        except TranscriptError as exc:
-            result.failures.append(Failure(exc.path, exc.line, exc.reason))
-            continue
-        read.append((path, sessions))
-        for session in sessions:
-            result.sources.setdefault(session.name, []).append(path)
-            speakers = dict.fromkeys(f"{u.speaker} ({u.role or 'other'})" for u in session.utterances)
-            result.notes.append(SessionNote(session.name, path, session.encoding, "; ".join(speakers), tuple(session.warnings)))
-    columns = _utterance_columns(tagger.labels)
-    frames: list[pd.DataFrame] = []
-    try:
-        frames = [tagger.tag_sessions([s for _, sessions in read for s in sessions])[columns]] if read else []
-    except (MentalizeError, ValueError, UnicodeError):
-        for path, sessions in read:
-            try:
-                frames.append(tagger.tag_sessions(sessions)[columns])
-            except (MentalizeError, ValueError, UnicodeError) as exc:
-                result.failures.append(Failure(path, None, f"could not be tagged ({type(exc).__name__}: {exc})."))
-                for session in sessions:
-                    if path in result.sources.get(session.name, []):
-                        result.sources[session.name].remove(path)
-    if frames:
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        result.rows, result.utterances = encode(frame, fmt), len(frame)
-        result.profiles = profile(frame, tagger.labels)
+            with _time_limit(timeout):
+                read.append((path, _read(path, options, (names or {}).get(path))))
+        except (Exception, _TimeUp) as exc:  # noqa: BLE001 - whatever fails is this file's failure, not the batch's
+            result.failures.append(_failure(path, exc, "read", timeout))
+    profiles: list[pd.DataFrame] = []
+    slices: Counter[str] = Counter()
+
+    def tag(files: list[tuple[str, list[Session]]]) -> _Tagged:
+        sessions = [s for _, file_sessions in files for s in file_sessions]
+        slices = -(-sum(len(s.utterances) for s in sessions) // size)
+        with _time_limit(timeout * max(slices, 1) if timeout else None):
+            return _tag(tagger, sessions, fmt, raw_cells, size)
+
+    def keep(files: list[tuple[str, list[Session]]], tagged: _Tagged) -> None:
+        result.rows.extend(tagged.rows)
+        profiles.extend(tagged.profiles)
+        slices.update(tagged.slices)
+        result.utterances += tagged.utterances
+        for path, file_sessions in files:
+            for session in file_sessions:
+                result.sources.setdefault(session.name, []).append(path)
+                speakers = dict.fromkeys(f"{u.speaker} ({u.role or 'other'})" for u in session.utterances)
+                result.notes.append(SessionNote(session.name, path, session.encoding, "; ".join(speakers), tuple(session.warnings)))
+
+    for unit in _units(read, size):
+        try:
+            tagged = tag(unit)
+        except (Exception, _TimeUp) as exc:  # noqa: BLE001 - as above
+            if len(unit) == 1:
+                result.failures.append(_failure(unit[0][0], exc, "tagged", timeout))
+                continue
+            for file in unit:  # find the file at fault
+                try:
+                    alone = tag([file])
+                except (Exception, _TimeUp) as exc_alone:  # noqa: BLE001 - as above
+                    result.failures.append(_failure(file[0], exc_alone, "tagged", timeout))
+                else:
+                    keep([file], alone)
+        else:
+            keep(unit, tagged)
+    if profiles:
+        result.profiles = pd.concat(profiles, ignore_index=True) if len(profiles) > 1 else profiles[0]
+    result.split = {name for name, n in slices.items() if n > 1}
     return result
 
 
 _WORKER: dict[str | None, Tagger] = {}
 
 
-def _worker_score(model: str | None, paths: list[str], options: ReadOptions, fmt: str,
-                  names: dict[str, str] | None = None) -> ChunkResult:
+def _worker_init(parent: int) -> None:
+    """Prepare a worker process: it ends with its parent, and SIGTERM ends it at once.
+
+    A forked worker inherits the parent's handlers and lock files; it drops both. On Linux
+    the kernel kills the worker when the parent dies, however the parent dies.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    forget_locks()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """How every chunk of a run is scored; travels with each chunk to the worker that scores it."""
+
+    model: str | None
+    options: ReadOptions
+    fmt: str
+    timeout: float | None
+    raw_cells: bool
+
+
+def _worker_score(work: _Work, paths: list[str], names: dict[str, str] | None = None) -> ChunkResult:
     """Score a chunk in a worker process, loading the tagger once per process and model."""
-    if model not in _WORKER:
-        _WORKER[model] = load(model)
-    return score_chunk(paths, _WORKER[model], options, fmt, names)
+    if work.model not in _WORKER:
+        _WORKER[work.model] = load(work.model)
+    return score_chunk(paths, _WORKER[work.model], work.options, work.fmt, names, timeout=work.timeout, raw_cells=work.raw_cells)
 
 
 def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[str]]:
@@ -389,6 +609,9 @@ def score_inputs(
     engine: str = "local",
     scheduler: str | None = None,
     chunk_bytes: int | None = None,
+    timeout: float | None = None,
+    raw_cells: bool = False,
+    finish: Callable[[Path, BatchResult], None] | None = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> BatchResult:
     """Score transcript files and folders into ``out``: utterances, profiles and ``errors.csv``.
@@ -397,6 +620,12 @@ def score_inputs(
     :func:`session_names`: the file's stem, qualified by its folders or extension only where
     two files of the batch share a stem. The output folder is never read as input, and is
     marked with a ``.mentalize-output`` file so that a later ``force`` may write over it.
+
+    The results are one set: ``out`` is locked for the run (a second run into it is refused
+    at once), what an interrupted run left beside it is removed, everything is written into a
+    temporary folder beside it, and that folder replaces ``out`` in one step once complete.
+    Files in ``out`` that are not results of ``mentalize score`` (the report, your own notes)
+    are carried into the new set. Should the run fail or be stopped, ``out`` is as it was.
 
     Args:
         inputs: Files or folders (read recursively), or the :class:`Inputs` of
@@ -416,77 +645,148 @@ def score_inputs(
         scheduler: Address of a running Dask scheduler (``dask`` engine).
         chunk_bytes: Input bytes gathered from consecutive files into one chunk, read and
             tagged together (by one worker): bounds memory while amortising the per-call
-            cost. A file is never split, so parallelism is across files.
+            cost. A file is never split between workers, so parallelism is across files; a
+            long file is tagged in slices of :data:`SLICE` utterances.
+        timeout: Seconds a file may take to be read, and again to be tagged (a long file:
+            per :data:`SLICE` utterances), before it becomes a failure; no limit when
+            ``None`` or 0. Enforced where the work runs on a process's main thread (this
+            process, or the ``jobs`` workers), not on Dask.
+        raw_cells: Write CSV text cells as they are, even those a spreadsheet would run as
+            formulas (by default they get a ``'`` in front; see
+            :func:`~mentalize_nlp.output.spreadsheet_safe`).
+        finish: Called with the temporary folder and the result once the tables are
+            written, before the folder is put in place: to add a report to the set, say.
+            Should it raise, nothing is put in place.
         on_file: Called after each input file is scored, for progress display.
+
+    Raises:
+        OutputError: ``out`` cannot be written as asked (see :func:`check_output_dir`), or
+            another run holds it (:class:`~mentalize_nlp.output.FolderLocked`).
     """
     if fmt not in FORMATS:
         raise OutputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     if engine not in ENGINES:
         raise OutputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     out = Path(out)
-    if isinstance(inputs, Inputs):
-        found = inputs
-    else:
-        inputs = list(inputs)
-        check_output_dir(out, force, fmt, inputs)
-        found = list_inputs(inputs, out, join_files=join_files)
-    check_output_dir(out, force, fmt, found.files)
-    out.mkdir(parents=True, exist_ok=True)
-    _mark(out)
-    result = BatchResult(out=out, skipped=list(found.skipped), failures=list(found.failures))
-    options = ReadOptions(columns=columns, roles=roles, max_bytes=max_bytes, encoding=encoding)
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out  # replace the folder, not the link to it
+    with folder_lock(target):
+        remove_leftovers(target)
+        if isinstance(inputs, Inputs):
+            found = inputs
+        else:
+            inputs = list(inputs)
+            check_output_dir(out, force, fmt, inputs)
+            found = list_inputs(inputs, out, join_files=join_files)
+        check_output_dir(out, force, fmt, found.files)
+        work = _Work(model, ReadOptions(columns=columns, roles=roles, max_bytes=max_bytes, encoding=encoding), fmt,
+                     timeout or None, raw_cells)
+        with atomic_folder(target) as tmp:
+            _carry_over(target, tmp, fmt)
+            _mark(tmp, raw_cells)
+            result = BatchResult(out=tmp, skipped=list(found.skipped), failures=list(found.failures))
+            _score(found, tmp, tagger, work, result, jobs=jobs, engine=engine, scheduler=scheduler, join_files=join_files,
+                   chunk_bytes=chunk_bytes, on_file=on_file)
+            if finish is not None:
+                finish(tmp, result)
+        result.out = out
+    return result
+
+
+def _score(found: Inputs, tmp: Path, tagger: Tagger | None, work: _Work, result: BatchResult, *, jobs: int, engine: str,
+           scheduler: str | None, join_files: bool, chunk_bytes: int | None, on_file: Callable[[Path], None] | None) -> None:
     parallel = engine == "dask" or jobs > 1
     names = found.names or session_names(found.files, join_files=join_files)
     chunks = ((c, {p: names[p] for p in c if p in names})
               for c in _chunks(found.files, chunk_bytes or (64_000 if parallel else 256_000)))
+    write = partial(_write, tmp, work.fmt, result=result, on_file=on_file, raw_cells=work.raw_cells)
     if not parallel:
-        local = tagger or load(model)
-        return _write(out, fmt, local.labels, (score_chunk(c, local, options, fmt, n) for c, n in chunks), result, on_file)
+        local = tagger or load(work.model)
+        write(local.labels, (score_chunk(c, local, work.options, work.fmt, n, timeout=work.timeout, raw_cells=work.raw_cells)
+                             for c, n in chunks))
+        return
     if engine == "dask":
         from .classifier import load as load_classifier
 
-        labels = tagger.labels if tagger else tuple(load_classifier(model).labels)
-        return _run_dask(scheduler, model, options, chunks, out, fmt, labels, result, on_file)
+        labels = tagger.labels if tagger else tuple(load_classifier(work.model).labels)
+        _run_dask(scheduler, work, chunks, partial(write, labels))
+        return
     # Load once here: where workers are forked they inherit the loaded tagger instead of each building one.
-    cached = _WORKER.get(model)
-    _WORKER[model] = tagger or cached or load(model)
+    cached = _WORKER.get(work.model)
+    _WORKER[work.model] = tagger or cached or load(work.model)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            scored = _in_order(pool.submit, model, options, fmt, chunks, 2 * jobs)
-            return _write(out, fmt, _WORKER[model].labels, scored, result, on_file)
+        write(_WORKER[work.model].labels, _in_order(pool.submit, work, chunks, 2 * jobs))
+    except BaseException:
+        _stop(pool)
+        raise
     finally:
+        pool.shutdown()
         if tagger is not None:  # a caller's own tagger is lent to this run's workers only
-            del _WORKER[model]
+            del _WORKER[work.model]
             if cached is not None:
-                _WORKER[model] = cached
+                _WORKER[work.model] = cached
 
 
-def _mark(out: Path) -> None:
-    """Mark ``out`` as written by mentalize-nlp, so that ``--force`` may later write over it."""
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now, mid-task: the run is failing or was stopped, and waiting for
+    their chunks would keep it (and them) alive for nothing."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(5)
+
+
+def _carry_over(old: Path, new: Path, fmt: str) -> None:
+    """Link everything in ``old`` that is not a result of ``mentalize score`` (the report, the
+    user's own files) into ``new``; results of every format, and leftovers, stay behind."""
+    if not old.is_dir():
+        return
+    results = {*_all_output_names(fmt), SESSIONS_NAME, MARKER}
+    for entry in os.scandir(old):
+        if entry.name in results or (entry.name.startswith(".") and entry.name.endswith(".part")):
+            continue
+        link_tree(old / entry.name, new / entry.name)
+
+
+def _mark(out: Path, raw_cells: bool) -> None:
+    """Mark ``out`` as written by mentalize-nlp, so that ``--force`` may later write over it, and
+    say how its CSV cells were written."""
     from . import __version__
 
-    marker = out / MARKER
-    if not marker.exists():
-        marker.write_text(
-            f"Written by mentalize-nlp {__version__}. 'mentalize score --force' may write over the results in this folder.\n",
-            encoding="utf-8",
-        )
+    cells = ("CSV cells are written as they are (--raw-cells)." if raw_cells else
+             "CSV text cells that begin with = + - @, a tab or a carriage return have a ' in front, so that a "
+             "spreadsheet shows them as text; --raw-cells, --format parquet or --format jsonl give the text as it is.")
+    (out / MARKER).write_text(
+        f"Written by mentalize-nlp {__version__}. 'mentalize score --force' may write over the results in this folder.\n"
+        f"{cells}\n",
+        encoding="utf-8",
+    )
 
 
-def _in_order(submit: Callable[..., Future], model: str | None, options: ReadOptions, fmt: str,
-              chunks: Iterator[tuple[list[str], dict[str, str]]], window: int):
+def raw_cells(folder: str | Path) -> bool:
+    """True when the CSV files in ``folder`` were written with ``raw_cells`` (their text as it is);
+    otherwise pass what is read from them through :func:`~mentalize_nlp.output.original_text_frame`."""
+    try:
+        return "(--raw-cells)" in (Path(folder) / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return False
+
+
+def _in_order(submit: Callable[..., Future], work: _Work, chunks: Iterator[tuple[list[str], dict[str, str]]], window: int):
     """Submit chunks keeping at most ``window`` in flight, and yield their results in input order."""
     pending: deque[Future] = deque()
     for chunk, names in chunks:
-        pending.append(submit(_worker_score, model, chunk, options, fmt, names))
+        pending.append(submit(_worker_score, work, chunk, names))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _run_dask(scheduler: str | None, model: str | None, options: ReadOptions, chunks: Iterator[tuple[list[str], dict[str, str]]],
-              out: Path, fmt: str, labels: tuple[str, ...], result: BatchResult, on_file: Callable[[Path], None] | None) -> BatchResult:
+def _run_dask(scheduler: str | None, work: _Work, chunks: Iterator[tuple[list[str], dict[str, str]]],
+              write: Callable[[Iterable[ChunkResult]], BatchResult]) -> None:
     if not scheduler:
         raise OutputError("--engine dask needs --scheduler ADDRESS of a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
     try:
@@ -496,18 +796,30 @@ def _run_dask(scheduler: str | None, model: str | None, options: ReadOptions, ch
     with Client(scheduler) as client:
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         submit = partial(client.submit, pure=False)
-        return _write(out, fmt, labels, _in_order(submit, model, options, fmt, chunks, 2 * workers), result, on_file)
+        write(_in_order(submit, work, chunks, 2 * workers))
 
 
-def _read_back(path: Path, fmt: str, sessions: set[str], labels: tuple[str, ...]) -> pd.DataFrame:
-    """The written utterance rows of ``sessions``, typed as the tagger gave them."""
-    if fmt == "csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    elif fmt == "jsonl":
-        frame = pd.read_json(path, lines=True, dtype=False) if path.stat().st_size else pd.DataFrame()
+def _read_back(path: Path, fmt: str, sessions: set[str], labels: tuple[str, ...], raw_cells: bool = False) -> pd.DataFrame:
+    """The written utterance rows of ``sessions``, typed as the tagger gave them: only the
+    columns a profile needs, read a part of the file at a time, so memory stays with the rows
+    of those sessions whatever the size of the file."""
+    wanted = ["session", "turn", "speaker", "role", *labels, *(f"p_{l}" for l in labels), "needs_review",
+              *(f"evidence_{l}" for l in labels)]
+    if fmt == "parquet":
+        frame = pd.read_parquet(path, columns=wanted, filters=[("session", "in", sorted(sessions))])
     else:
-        frame = pd.read_parquet(path)
-    frame = frame[frame["session"].astype(str).isin(sessions)].copy()
+        if fmt == "csv":
+            parts = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c in wanted, chunksize=50_000)
+        else:
+            parts = pd.read_json(path, lines=True, dtype=False, chunksize=50_000) if path.stat().st_size else iter(())
+        kept = []
+        for part in parts:
+            part = part[[c for c in wanted if c in part.columns]]
+            if fmt == "csv" and not raw_cells:
+                part = original_text_frame(part)
+            kept.append(part[part["session"].astype(str).isin(sessions)])
+        frame = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=wanted)
+    frame = frame.copy()
     frame["session"] = frame["session"].astype(str)
     for column in (*labels, *(f"p_{l}" for l in labels), "needs_review"):
         if column in frame:
@@ -518,59 +830,51 @@ def _read_back(path: Path, fmt: str, sessions: set[str], labels: tuple[str, ...]
 
 
 def _write(out: Path, fmt: str, labels: tuple[str, ...], scored: Iterable[ChunkResult], result: BatchResult,
-           on_file: Callable[[Path], None] | None) -> BatchResult:
+           on_file: Callable[[Path], None] | None, raw_cells: bool = False) -> BatchResult:
+    """Write the tables of a run into ``out`` (the run's temporary folder) as the chunks come back."""
     utterances_name, profiles_name, errors_name = output_names(fmt)
     profiles: list[pd.DataFrame] = []
     sources: dict[str, list[str]] = {}
     chunk_of: dict[str, int] = {}
-    split: set[str] = set()  # sessions whose rows came back in more than one chunk
-    with atomic_path(out / utterances_name) as utterances_tmp:
-        writer = _TableWriter(utterances_tmp, fmt, _utterance_columns(labels))
-        try:
-            for number, chunk in enumerate(scored):
-                result.files += len(chunk.paths)
-                result.scored_files += len(chunk.paths) - len({f.path for f in chunk.failures})
-                result.failures.extend(chunk.failures)
-                result.notes.extend(chunk.notes)
-                for name, paths in chunk.sources.items():
-                    sources.setdefault(name, []).extend(paths)
-                    if chunk_of.setdefault(name, number) != number:
-                        split.add(name)
-                if chunk.profiles is not None:
-                    writer.write(chunk.rows)
-                    profiles.append(chunk.profiles)
-                    result.utterances += chunk.utterances
-                if on_file is not None:
-                    for path in chunk.paths:
-                        on_file(Path(path))
-        finally:
-            writer.close()
-        result.joined = {name: paths for name, paths in sources.items() if len(set(paths)) > 1}
-        table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame(), labels)
-        if split:  # a session spread over chunks is profiled again from all its rows
-            order = {name: k for k, name in enumerate(pd.unique(table["session"].astype(str)))}
-            again = profile(_read_back(utterances_tmp, fmt, split, labels), labels)
-            table = pd.concat([table[~table["session"].astype(str).isin(split)], again], ignore_index=True)
-            table = table.iloc[sorted(range(len(table)), key=lambda i: order[str(table["session"].iat[i])])].reset_index(drop=True)
-        result.sessions = table["session"].nunique()
-        with atomic_path(out / profiles_name) as tmp:
-            profile_writer = _TableWriter(tmp, fmt, list(table.columns))
-            profile_writer.write(encode(table, fmt))
-            profile_writer.close()
-        with atomic_path(out / SESSIONS_NAME) as tmp:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                rows = csv.writer(handle)
-                rows.writerow(["session", "file", "encoding", "speakers", "warnings"])
-                for note in result.notes:
-                    rows.writerow([note.session, note.file, note.encoding, note.speakers, " | ".join(note.warnings)])
-        with atomic_path(out / errors_name) as tmp:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                rows = csv.writer(handle)
-                rows.writerow(["file", "line", "error"])
-                for failure in result.failures:
-                    rows.writerow([failure.path, "" if failure.line is None else failure.line, failure.message])
-    for other in FORMATS:  # results of another format, from an earlier run, would be read in place of these
-        if other != fmt:
-            for name in output_names(other)[:2]:
-                (out / name).unlink(missing_ok=True)
+    split: set[str] = set()  # sessions whose rows came back in more than one chunk or slice
+    writer = _TableWriter(out / utterances_name, fmt, _utterance_columns(labels))
+    try:
+        for number, chunk in enumerate(scored):
+            result.files += len(chunk.paths)
+            result.scored_files += len(chunk.paths) - len({f.path for f in chunk.failures})
+            result.failures.extend(chunk.failures)
+            result.notes.extend(chunk.notes)
+            split |= chunk.split
+            for name, paths in chunk.sources.items():
+                sources.setdefault(name, []).extend(paths)
+                if chunk_of.setdefault(name, number) != number:
+                    split.add(name)
+            for rows in chunk.rows:
+                writer.write(rows)
+            if chunk.profiles is not None:
+                profiles.append(chunk.profiles)
+            result.utterances += chunk.utterances
+            if on_file is not None:
+                for path in chunk.paths:
+                    on_file(Path(path))
+    finally:
+        writer.close()
+    result.joined = {name: paths for name, paths in sources.items() if len(set(paths)) > 1}
+    table = pd.concat(profiles, ignore_index=True) if profiles else profile(pd.DataFrame(), labels)
+    if split:  # a session spread over chunks or slices is profiled again from all its rows
+        order = {name: k for k, name in enumerate(pd.unique(table["session"].astype(str)))}
+        again = profile(_read_back(out / utterances_name, fmt, split, labels, raw_cells), labels)
+        table = pd.concat([table[~table["session"].astype(str).isin(split)], again], ignore_index=True)
+        table = table.iloc[sorted(range(len(table)), key=lambda i: order[str(table["session"].iat[i])])].reset_index(drop=True)
+    result.sessions = table["session"].nunique()
+    profile_writer = _TableWriter(out / profiles_name, fmt, list(table.columns))
+    profile_writer.write(encode(table, fmt, raw_cells))
+    profile_writer.close()
+    with open(out / SESSIONS_NAME, "w", encoding="utf-8", newline="") as handle:
+        write_csv_rows(handle, [["session", "file", "encoding", "speakers", "warnings"]], raw=True)
+        write_csv_rows(handle, ([n.session, n.file, n.encoding, n.speakers, " | ".join(n.warnings)] for n in result.notes),
+                       raw=raw_cells)
+    with open(out / errors_name, "w", encoding="utf-8", newline="") as handle:
+        write_csv_rows(handle, [["file", "line", "error"]], raw=True)
+        write_csv_rows(handle, ([f.path, "" if f.line is None else f.line, f.message] for f in result.failures), raw=raw_cells)
     return result

@@ -1,32 +1,92 @@
 """The ``mentalize`` command: parse options, call one library function, write the result.
 
-Exit status: 0 when every input was scored, 1 when some input failed (the rest are still
-written, and each failure is named on stderr and in ``errors.csv``), 2 for a usage error.
+Exit status of ``mentalize score``: 0 when every input was scored, 1 when some input failed
+(the rest are still written, and each failure is named on stderr and in ``errors.csv``), 2
+for a usage error, 3 when the run itself failed (the output folder could not be written or
+is in use by another run, the model could not be loaded, the run was stopped): then nothing
+was written, and the output folder is as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import MentalizeError
+from .errors import MentalizeError, Terminated
 from .labels import LABELS
+
+RUN_FAILED = 3
+"""Exit status of a run that failed as a whole, as opposed to 1, some inputs failed."""
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a file may take to be read, and again to be tagged (per 2,000 turns), in ``mentalize score``."""
 
 
 class UsageError(click.UsageError):
     """A usage error that the user fixes by changing the command line (exit status 2)."""
 
 
-def _tagger(model: str | None):
+class RunError(click.ClickException):
+    """The run itself failed, not one of its inputs (exit status 3)."""
+
+    exit_code = RUN_FAILED
+
+
+def _tagger(model: str | None, error: type[click.ClickException] = click.ClickException):
     from .tagging import load
 
     try:
         return load(model)
     except MentalizeError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise error(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the block, so that the run unwinds as after
+    Ctrl-C: workers ended, the temporary folder removed, the lock released."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise Terminated("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _run_failures(out: Path, debug: bool) -> Iterator[None]:
+    """Whatever stops the run as a whole becomes one message and exit status 3 (with the
+    traceback under ``--debug`` for what is not a known error)."""
+    kept = f"nothing was written; {out} is as it was"
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except MentalizeError as exc:
+        raise RunError(f"{exc} ({kept}).") from exc
+    except (Terminated, KeyboardInterrupt) as exc:
+        raise RunError(f"stopped before the end ({kept}).") from exc
+    except OSError as exc:  # the disk is full, a folder cannot be written
+        raise RunError(f"{exc} ({kept}).") from exc
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        hint = "" if debug else " Run again with --debug to see where, and please report it."
+        raise RunError(f"the run failed ({type(exc).__name__}: {exc}); {kept}.{hint}") from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,17 +125,37 @@ def main() -> None:
 @click.option("--redact", is_flag=True, help="De-identify the outputs and reports: speaker names become roles (Therapist, Client, Speaker 3).")
 @click.option("--redact-names", "redact_names", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Text file with one name per line to remove from the text, session names and headings (implies --redact).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="A file that takes longer than this to be read, or to be tagged (a long table: per 2,000 turns), "
+                   "is a failure and the batch goes on; a real session takes a second or two. 0: no limit.")
+@click.option("--raw-cells", is_flag=True,
+              help="Write CSV text cells as they are. By default a cell that begins with = + - @, a tab or a carriage "
+                   "return gets a ' in front, so that a spreadsheet cannot run it as a formula.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (a file's, or the run's).")
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
           role_column, sheet, max_size_mb, encoding, join_files, force, fmt, jobs, engine, scheduler, html, redact,
-          redact_names) -> None:
+          redact_names, timeout, raw_cells, debug) -> None:
     """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv.
 
     Each file is its own session, named by its file name without the extension; where two
     files share that name, by their folders too (clinicA/session-01), or, in one folder, with
     the extension kept (x.csv, x.txt). A table's 'session' column names its sessions. The
     output folder is never read as input; files not read are named on stderr.
+
+    The results are replaced as a whole: they are written beside OUT and put in its place in
+    one step, so OUT holds the previous complete results or the new ones, never a mix; a
+    second run into the same OUT is refused while this one writes.
+
+    \b
+    Exit status:
+      0  every input was scored
+      1  some inputs failed; the rest were scored, each failure is in OUT/errors.csv
+      2  usage error (nothing was written)
+      3  the run itself failed (output not writable or in use, model broken, stopped):
+         nothing was written and OUT is as it was
     """
-    from .batch import check_output_dir, list_inputs, score_inputs
+    from .batch import BatchResult, check_output_dir, list_inputs, score_inputs
+    from .output import folder_lock
     from .transcripts import SUFFIXES, Columns, RoleMap
 
     columns = Columns(
@@ -91,27 +171,36 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
             encoding = codecs.lookup(encoding).name
         except LookupError as exc:
             raise UsageError(f"--encoding {encoding!r} is not a text encoding Python knows; try utf-8, cp1252, latin-1 or utf-16.") from exc
-    try:
-        check_output_dir(out, force, fmt, inputs)
-        roles = RoleMap.from_file(roles_file, therapists, clients) if roles_file else RoleMap(therapists, clients)
-    except MentalizeError as exc:
-        raise UsageError(str(exc)) from exc
-    found = list_inputs(inputs, out, join_files=join_files)
-    for path, reason in found.skipped:
-        click.echo(f"skipped: {path}: {reason}.", err=True)
-    if not found.files and not found.failures:
-        raise UsageError(f"no transcript files found in the inputs given; expected files ending {', '.join(SUFFIXES)} or folders holding them.")
-    files = found.files
-    model_dir = str(model) if model else None
-    tagger = _tagger(model_dir) if jobs == 1 and engine == "local" else None
-    with click.progressbar(length=len(files), label="Scoring", file=sys.stderr) as bar:
+    with _stop_on_sigterm(), _run_failures(out, debug), folder_lock(out):
         try:
+            check_output_dir(out, force, fmt, inputs)
+            roles = RoleMap.from_file(roles_file, therapists, clients) if roles_file else RoleMap(therapists, clients)
+        except MentalizeError as exc:
+            raise UsageError(str(exc)) from exc
+        names = _redact_names(redact_names, UsageError)
+        found = list_inputs(inputs, out, join_files=join_files)
+        for path, reason in found.skipped:
+            click.echo(f"skipped: {path}: {reason}.", err=True)
+        if not found.files and not found.failures:
+            raise UsageError(f"no transcript files found in the inputs given; expected files ending {', '.join(SUFFIXES)} or folders holding them.")
+        model_dir = str(model) if model else None
+        tagger = _tagger(model_dir, RunError) if jobs == 1 and engine == "local" else None
+        private = redact or bool(redact_names)
+
+        def finish(tmp: Path, result: BatchResult) -> None:  # redaction and the report belong to the set written
+            if private and result.sessions:
+                from .report.redact import redact_folder
+
+                redact_folder(tmp, names)
+            if html:
+                _write_reports(tmp, error=RunError, redact=private, redact_names=names, shown=out)
+
+        with click.progressbar(length=len(found.files), label="Scoring", file=sys.stderr) as bar:
             result = score_inputs(
                 found, out, tagger, model=model_dir, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6),
-                encoding=encoding, force=force, join_files=join_files, fmt=fmt, jobs=jobs, engine=engine, scheduler=scheduler, on_file=lambda _path: bar.update(1),
+                encoding=encoding, force=force, join_files=join_files, fmt=fmt, jobs=jobs, engine=engine,
+                scheduler=scheduler, timeout=timeout, raw_cells=raw_cells, finish=finish, on_file=lambda _path: bar.update(1),
             )
-        except MentalizeError as exc:
-            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Scored {result.sessions} session(s), {result.utterances} utterance(s) from {result.scored_files} "
         f"of {result.files} file(s) into {out}.",
@@ -126,16 +215,8 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     for failure in result.failures:
         where = f"{failure.path}, line {failure.line}" if failure.line is not None else failure.path
         click.echo(f"error: {where}: {failure.message}", err=True)
-    names = _redact_names(redact_names, click.ClickException)
-    if (redact or redact_names) and result.sessions:
-        from .report.redact import redact_folder
-
-        try:
-            redact_folder(out, names)
-        except MentalizeError as exc:
-            raise click.ClickException(str(exc)) from exc
-    if html:
-        _write_reports(out, error=click.ClickException, redact=redact or bool(redact_names), redact_names=names)
+        if debug and failure.detail:
+            click.echo(failure.detail.rstrip("\n"), err=True)
     if not result.ok:
         click.echo(f"{len(result.failures)} input(s) failed; see {out / 'errors.csv'}.", err=True)
         sys.exit(1)
@@ -154,7 +235,9 @@ def _redact_names(path: Path | None, error: type[click.ClickException]) -> list[
 
 def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | None = None,
                    error: type[click.ClickException] = click.ClickException, redact: bool = False,
-                   redact_names: list[str] | None = None) -> None:
+                   redact_names: list[str] | None = None, shown: Path | None = None) -> None:
+    """Write the HTML reports of ``out``; ``shown`` is the folder to name in messages (the folder
+    the results are put in, when ``out`` is the run's temporary folder)."""
     from .report import read_groups, write_reports
 
     bar = None
@@ -174,7 +257,8 @@ def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | No
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    click.echo(f"Wrote {len(pages) - 1} session report(s) and the index {pages[-1]}.", err=True)
+    index = pages[-1] if shown is None else shown / pages[-1].relative_to(out)
+    click.echo(f"Wrote {len(pages) - 1} session report(s) and the index {index}.", err=True)
 
 
 @main.command()
@@ -188,8 +272,18 @@ def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | No
               help="Text file with one name per line to remove from the text, session names and headings (implies --redact).")
 def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
     """Write self-contained HTML supervision reports for the scored sessions in DIR into DIR/report/."""
-    _write_reports(directory, groups_file, group_pattern, error=UsageError, redact=redact or bool(redact_names),
-                   redact_names=_redact_names(redact_names, UsageError))
+    from .errors import OutputError
+    from .output import FolderLocked, folder_lock
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(folder_lock(directory))  # no 'mentalize score' replaces DIR meanwhile
+        except FolderLocked as exc:
+            raise RunError(str(exc)) from exc
+        except OutputError:
+            pass  # the lock cannot be put beside DIR: write the report without it, as before
+        _write_reports(directory, groups_file, group_pattern, error=UsageError, redact=redact or bool(redact_names),
+                       redact_names=_redact_names(redact_names, UsageError))
 
 
 @main.command()
@@ -239,7 +333,9 @@ def train(corpus, real, no_real, shared, with_shipped, text_column, session_colu
                             columns=columns)
     except MentalizeError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Wrote {out / 'mentalize-classifier.joblib'} (sha256 {model.metadata['sha256'][:12]}…).", err=True)
+    from .models import ARTEFACT
+
+    click.echo(f"Wrote {out / ARTEFACT} (sha256 {model.metadata['sha256'][:12]}…).", err=True)
     scores = model.metadata.get("scores", {})
     real_test = scores.get("real_test")
     if real_test:

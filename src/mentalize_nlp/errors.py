@@ -28,3 +28,8 @@ class CorpusError(MentalizeError, ValueError):
 
 class OutputError(MentalizeError, OSError):
     """An output folder cannot be written as asked."""
+
+
+class Terminated(BaseException):
+    """The run was asked to stop (SIGTERM). Like ``KeyboardInterrupt`` it is not an
+    ``Exception``, so that no handler meant for one file's failure can swallow it."""

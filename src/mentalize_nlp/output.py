@@ -1,13 +1,27 @@
-"""Writing outputs so that a crash or Ctrl-C never leaves a half-written file behind."""
+"""Writing outputs: whole files and whole folders put in place in one step, one run at a time,
+with CSV cells that a spreadsheet cannot run.
+
+A crash, Ctrl-C or SIGTERM never leaves a half-written file or a mix of two runs' results
+behind; what an interrupted run did leave (hidden ``.NAME.*.part`` files and folders beside
+the target) is removed by the next run while it holds the folder's lock.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import glob
 import os
+import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from .errors import OutputError
 
 
 @contextlib.contextmanager
@@ -57,8 +71,6 @@ def leftovers(target: str | Path) -> list[Path]:
 
 def remove_leftovers(target: str | Path) -> list[Path]:
     """Remove what an interrupted run left beside ``target`` (call only while holding its lock)."""
-    import shutil
-
     removed = leftovers(target)
     for path in removed:
         if path.is_dir() and not path.is_symlink():
@@ -74,17 +86,21 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
 
     A reader sees the old complete folder or the new complete one, never a mix: on Linux the
     two are exchanged in one step; elsewhere the old folder is moved aside just before the
-    new one is moved in. If the block fails, ``target`` is left as it was.
-    """
-    import shutil
+    new one is moved in. If the block fails, ``target`` is left as it was. The new folder
+    gets the old one's permissions.
 
+    Raises:
+        OutputError: ``target`` is a mount point, which cannot be replaced by renaming.
+    """
     target = Path(target)
+    if target.is_dir() and os.path.ismount(target):
+        raise OutputError(f"{target} is a mount point, which cannot be replaced in one step; choose a folder inside it, "
+                          f"e.g. {target / 'results'}.")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
     try:
+        mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else 0o777 & ~_umask()
+        os.chmod(tmp, mode)
         yield tmp
         if not target.exists():
             os.rename(tmp, target)
@@ -101,20 +117,65 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         raise
 
 
-class FolderLocked(OSError):
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Make ``target`` hold what ``source`` holds, by hard links where the file system allows
+    (copies elsewhere), so that carrying files from an old result folder into a new one costs
+    nothing. Files are only ever replaced whole (see :func:`atomic_path`), never rewritten in
+    place, so a link shared with the old folder is never changed under it."""
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(src, dst, follow_symlinks=False)
+
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(str(source), str(target))
+
+
+class FolderLocked(OutputError):
     """Another run is writing the same folder."""
+
+
+_HELD: dict[str, list] = {}
+"""Lock files this process holds: path -> [open handle, depth], so a run may lock a folder it already holds."""
 
 
 @contextlib.contextmanager
 def folder_lock(target: str | Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``target`` (a lock file beside it) for the block; refuse if held.
+    """Hold an exclusive lock on ``target`` (a lock file beside it) for the block; refuse at once if held.
 
-    The lock is released by the system when the process ends, however it ends.
+    The lock is released by the system when the process ends, however it ends. Taking it
+    again in the same process, while it is held, is allowed (the outer block keeps it).
+
+    Raises:
+        FolderLocked: another process holds the lock.
+        OutputError: the lock file cannot be created beside ``target``.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     path = target.parent / f".{target.name}.lock"
-    handle = open(path, "a+b")
+    key = os.path.realpath(path)
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")
+    except OSError as exc:
+        raise OutputError(f"cannot write beside {target} ({exc.strerror or exc}): results are built in a temporary folder "
+                          f"next to it and put in place in one step; choose an output folder whose parent you can write.") from exc
     try:
         try:
             import fcntl
@@ -125,6 +186,87 @@ def folder_lock(target: str | Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise FolderLocked(f"{target} is being written by another mentalize run (lock {path.name}); "
                                "wait for it to finish or choose another output folder.") from exc
-        yield
+        _HELD[key] = [handle, 1]
+        try:
+            yield
+        finally:
+            del _HELD[key]
     finally:
         handle.close()
+
+
+def forget_locks() -> None:
+    """Close the lock files inherited from a parent (call first thing in a forked worker), so
+    that only the parent's own handles keep its locks."""
+    for handle, _depth in _HELD.values():
+        handle.close()
+    _HELD.clear()
+
+
+# ---------------------------------------------------------------- spreadsheet-safe cells
+
+_RISKY = r"'*[=+\-@\t\r]"
+"""A cell a spreadsheet could read as a formula begins so (after any quotes we added)."""
+_ESCAPED = r"'+[=+\-@\t\r]"
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+"""A plain number is a value, never a formula, and stays as it is."""
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell that a spreadsheet cannot run: one that begins with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a ``'`` in front (OWASP's advice on CSV injection).
+
+    Plain numbers (``-3``, ``+1.5``) are left alone, and so is every other cell. A text that
+    already begins with quotes before one of those characters gets one more, so that
+    :func:`original_text` gives back exactly the text that was written. Non-text values pass
+    through unchanged.
+    """
+    if isinstance(cell, str) and re.match(_RISKY, cell) and not re.fullmatch(_NUMBER, cell):
+        return "'" + cell
+    return cell
+
+
+def original_text(cell: object) -> object:
+    """The text :func:`spreadsheet_safe` was given: the ``'`` it added taken off again."""
+    if isinstance(cell, str) and re.match(_ESCAPED, cell):
+        return cell[1:]
+    return cell
+
+
+def _text_columns(frame: pd.DataFrame) -> Iterator[str]:
+    for name, column in frame.items():
+        if pd.api.types.is_string_dtype(column.dtype):
+            yield name
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`spreadsheet_safe` applied to every text cell (numeric columns untouched)."""
+    changed: dict[str, pd.Series] = {}
+    for name in _text_columns(frame):
+        column = frame[name]
+        text = column.astype(str)
+        risky = text.str.match(_RISKY) & ~text.str.fullmatch(_NUMBER)
+        if risky.any():
+            changed[name] = column.mask(risky, "'" + text)
+    return frame.assign(**changed) if changed else frame
+
+
+def original_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` read from a CSV file that mentalize-nlp wrote, with its text as it was before
+    :func:`spreadsheet_safe_frame` (use ``dtype=str`` or name the text columns when reading)."""
+    changed: dict[str, pd.Series] = {}
+    for name in _text_columns(frame):
+        text = frame[name].astype(str)
+        escaped = text.str.match(_ESCAPED)
+        if escaped.any():
+            changed[name] = frame[name].mask(escaped, text.str[1:])
+    return frame.assign(**changed) if changed else frame
+
+
+def write_csv_rows(handle: IO[str], rows: Iterator[list[object]] | list[list[object]], *, raw: bool = False) -> None:
+    """Write rows to an open CSV file, each text cell spreadsheet-safe unless ``raw``."""
+    import csv
+
+    writer = csv.writer(handle)
+    for row in rows:
+        writer.writerow(row if raw else [spreadsheet_safe(cell) for cell in row])
