@@ -55,7 +55,7 @@ def main() -> None:
             subprocess.run([*mentalize, "report", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)
         pages = len(list((out / "report").glob("*.html")))
-    print(f"mentalize report, {n} AnnoMI sessions ({pages} pages with the index): "
+    print(f"mentalize report, {n} AnnoMI sessions ({pages} pages with the index): best {min(times):.1f} s, "
           f"median {statistics.median(times):.1f} s of {args.repeat} runs ({', '.join(f'{t:.1f}' for t in times)})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}; {dt.date.today().isoformat()}")

@@ -71,21 +71,22 @@ def _docx_without_body(path: Path) -> None:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_files_that_crash_a_reader_are_named_and_the_good_sessions_kept(tmp_path, jobs):
-    """A whisper .json with a 5,000-digit number, a CSV turn of '²', a .docx with no body:
-    each aborted the batch with a traceback and nothing written."""
+    """A whisper .json with a 5,000-digit number, a CSV turn of '²' or of 30 digits, a .docx
+    with no body: each aborted the batch with a traceback and nothing written."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a-good.txt").write_text(SESSION, encoding="utf-8")
     (inputs / "bignum.json").write_text('{"segments": [{"speaker": "T", "text": "Hello.", "start": ' + "9" * 5000 + "}]}",
                                         encoding="utf-8")
-    (inputs / "turn.csv").write_text("turn,speaker,text\n²,T,Hello\n1,C,I feel sad\n", encoding="utf-8")
+    (inputs / "sup.csv").write_text("turn,speaker,text\n²,T,Hello\n1,C,I feel sad\n", encoding="utf-8")  # read: '²' is a turn label
+    (inputs / "turn.csv").write_text("turn,speaker,text\n" + "9" * 30 + ",T,Hello\n1,C,I feel sad\n", encoding="utf-8")
     _docx_without_body(inputs / "nobody.docx")
     (inputs / "z-good.txt").write_text(OTHER, encoding="utf-8")
     before = folder_bytes(inputs)
     result = run("score", inputs, "--out", tmp_path / "out", "--jobs", jobs)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert list(pd.unique(utterances(tmp_path / "out")["session"])) == ["a-good", "z-good"]
+    assert list(pd.unique(utterances(tmp_path / "out")["session"])) == ["a-good", "sup", "z-good"]
     failed = errors(tmp_path / "out")
     assert sorted(Path(p).name for p in failed["file"]) == ["bignum.json", "nobody.docx", "turn.csv"]
     assert (failed["error"] != "").all()

@@ -107,3 +107,55 @@ def test_junk_reads_or_fails_with_a_transcript_error_and_is_never_modified(folde
         for session in sessions:
             assert all(isinstance(u.text, str) and isinstance(u.speaker, str) for u in session.utterances)
     assert path.read_bytes() == content
+
+
+KB = 1024
+
+file_names = st.text(
+    st.characters(categories=("Nd", "No", "Lu", "Ll", "Lo", "Zs"), exclude_characters="/"), min_size=1, max_size=120
+).filter(lambda name: name == name.strip() and not name.startswith(".") and len(name.encode("utf-8")) <= 240)
+"""File names as people write them: letters of any script, digits that are not ASCII (``²``,
+``٣``), spaces, and names up to 240 bytes long (a file name has at most 255)."""
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=file_names)
+def test_any_file_name_reads_as_the_session_name(tmp_path_factory, suffix, name):
+    path = tmp_path_factory.mktemp("names") / f"{name}{suffix}"
+    path.write_bytes(VALID[suffix])
+    (session,) = read_transcript(path)
+    assert session.name == name and session.source == str(path)
+    path.write_bytes(VALID[suffix][: len(VALID[suffix]) // 3])
+    try:
+        read_transcript(path)
+    except TranscriptError as error:
+        assert str(error).startswith(f"{path}")
+
+
+@st.composite
+def sized_junk(draw, suffix):
+    """Junk of any size up to 256 KB: a piece of junk repeated, alone or inside a valid file."""
+    piece = draw(junk(suffix))
+    times = min(2 ** draw(st.integers(0, 18)), max(1, 256 * KB // len(piece)))
+    if draw(st.booleans()):
+        return piece * times
+    valid = VALID[suffix]
+    cut = draw(st.integers(0, len(valid)))
+    return valid[:cut] + piece * times + valid[cut:]
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_junk_of_any_size_reads_or_fails_with_a_transcript_error(folder, suffix, data):
+    content = data.draw(sized_junk(suffix))
+    path = folder / f"sized{suffix}"
+    path.write_bytes(content)
+    try:
+        sessions = read_transcript(path)
+    except TranscriptError as error:
+        assert str(path) in str(error)
+    else:
+        assert sessions and all(isinstance(s, Session) for s in sessions)
+    assert path.read_bytes() == content

@@ -4,15 +4,17 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ANNOMI
 from mentalize_nlp.cli import main
 from mentalize_nlp.labels import LABELS
 from mentalize_nlp.profiles import profile
 from mentalize_nlp.report import DEFAULT_GROUP_PATTERN, ReportError, assign_groups, read_groups, therapist_responses, write_reports
-from mentalize_nlp.report.data import certainty_spikes, not_knowing_rate, read_outputs
+from mentalize_nlp.report.data import certainty_spikes, natural_key, not_knowing_rate, read_outputs
 from mentalize_nlp.report.highlight import evidence_spans, highlight
-from mentalize_nlp.report.render import _hash
+from mentalize_nlp.report.render import _hash, page_names
 
 
 def utterances(rows, session="s1"):
@@ -332,3 +334,149 @@ def test_highlight_marks_the_exact_words_the_tagger_recorded():
     html = str(highlight(text, {"feeling_naming": "hurt"}, offsets))
     assert html.startswith("Hurt? No.")  # the first "Hurt" is not the evidence
     assert html.count("<mark") == 1 and "felt <mark" in html
+
+
+# ----------------------------------------------------------------------------- any name
+
+
+def _named(session, speaker="T"):
+    """SESSION with the therapist called ``speaker``, as session ``session``."""
+    return utterances([(speaker if s == "T" else s, *rest) for s, *rest in SESSION], session=session)
+
+
+def _svg(html, chart_id):
+    return re.search(rf'<svg[^>]* id="{chart_id}".*?</svg>', html, re.S).group(0)
+
+
+def test_a_speaker_named_like_maths_is_plain_text_in_the_charts(tmp_path):
+    """A speaker called $\\frac{a}$ crashed --html (matplotlib read the name as a formula)."""
+    out = write_outputs(tmp_path / "out", _named("s1", speaker="$\\frac{a}$"))
+    page = write_reports(out)[0].read_text(encoding="utf-8")
+    assert "$\\frac{a}$ (therapist)" in _svg(page, "profile-chart")
+
+
+def test_any_session_name_sorts_and_gets_a_short_safe_page_name(tmp_path):
+    """A file named ².txt (a superscript two, not a digit) and a 5,000-digit name crashed --html."""
+    names = ["s10", "²", "s2", "s٣", "1" * 5000, "con", "a" * 40_000, "x/../y", "s1"]
+    out = write_outputs(tmp_path / "out", pd.concat([_named(n, speaker="T" * 40_000) for n in names], ignore_index=True))
+    pages = write_reports(out)
+    files = [p.name for p in pages[:-1]]
+    assert len(set(f.lower() for f in files)) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html", f) and len(f.encode()) <= 100 for f in files)
+    assert "con.html" not in files  # a name Windows refuses
+    index = pages[-1].read_text(encoding="utf-8")
+    order = [index.index(f'href="{f}"') for f in files]
+    assert order == sorted(order)  # the index lists the pages as they were returned, in natural order
+    page = dict(zip(sorted(names, key=natural_key), files))
+    numbered = [page[n] for n in ("s1", "s2", "s٣", "s10")]  # ٣ is an Arabic-Indic three
+    assert [f for f in files if f in numbered] == numbered
+    chart = _svg(pages[0].read_text(encoding="utf-8"), "profile-chart")
+    assert "T" * 39 + "…" in chart and "T" * 41 not in chart  # a long name is shortened in the chart only
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=8, unique=True))
+def test_any_names_sort_and_get_distinct_safe_page_names(names):
+    ordered = sorted(names, key=natural_key)  # any two keys compare: no int() of text, no digit limit
+    assert [natural_key(n) for n in ordered] == sorted(natural_key(n) for n in reversed(names))
+    files = list(page_names(ordered).values())
+    assert len({f.lower() for f in files}) == len(names) and "index.html" not in files
+    for f in files:
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.html", f) and len(f.encode()) <= 100, f
+        assert f.split(".")[0].lower() not in {"con", "prn", "aux", "nul", "com1", "lpt1"}
+
+
+def test_a_long_session_name_takes_no_longer_than_a_short_one(tmp_path):
+    """A 40,000-character session name made 'report' take 23 s (the group pattern backtracked)."""
+    import time
+
+    def seconds(n):
+        out = write_outputs(tmp_path / f"n{n}", _named("a" + " " * n + "b"))
+        start = time.perf_counter()
+        write_reports(out, jobs=1)
+        return time.perf_counter() - start
+
+    seconds(10)  # charts and templates set up once
+    short, long = seconds(4_000), seconds(40_000)
+    assert long < 3 * short + 0.5  # linear: 10 times the name costs next to nothing; quadratic was 100 times
+
+
+# ----------------------------------------------------------------------------- written whole
+
+
+def folder_bytes(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_report_that_fails_midway_leaves_the_previous_report_whole(tmp_path, monkeypatch, jobs):
+    """An interrupted --html left pages without an index, or new pages beside an old index."""
+    import mentalize_nlp.report.render as render
+
+    frame = pd.concat([_named(f"s{k}") for k in range(1, 17)], ignore_index=True)
+    out = write_outputs(tmp_path / "out", frame)
+    write_reports(out, jobs=jobs)
+    before = folder_bytes(out)
+    real = render.session_context
+    calls = []
+
+    def fails_on_the_third(figures, **kwargs):
+        calls.append(figures.name)
+        if figures.name == "s3":
+            raise OSError(28, "No space left on device")
+        return real(figures, **kwargs)
+
+    monkeypatch.setattr(render, "session_context", fails_on_the_third)
+    write_outputs(out, frame.assign(text=frame["text"] + " (edited)"))
+    before_csv = {k: v for k, v in folder_bytes(out).items() if k.parts[0] != "report"}
+    with pytest.raises(OSError, match="No space left"):
+        write_reports(out, jobs=jobs)
+    after = folder_bytes(out)
+    assert {k: v for k, v in after.items() if k.parts[0] == "report"} == {k: v for k, v in before.items() if k.parts[0] == "report"}
+    assert {k: v for k, v in after.items() if k.parts[0] != "report"} == before_csv
+    assert sorted(p.name for p in out.iterdir()) == ["profiles.csv", "report", "utterances.csv"]  # no temporary folder
+
+
+def test_pages_of_sessions_gone_from_the_folder_go_and_ones_own_files_stay(tmp_path):
+    out = write_outputs(tmp_path / "out", pd.concat([_named("old-01"), _named("kept-01")], ignore_index=True))
+    write_reports(out)
+    (out / "report" / "notes.html").write_text("<p>my own notes</p>", encoding="utf-8")
+    (out / "report" / "drafts").mkdir()
+    (out / "report" / "drafts" / "a.txt").write_text("draft", encoding="utf-8")
+    write_outputs(out, pd.concat([_named("new-01"), _named("kept-01")], ignore_index=True))
+    write_reports(out)
+    assert sorted(p.name for p in (out / "report").iterdir()) == ["drafts", "index.html", "kept-01.html", "new-01.html", "notes.html"]
+    assert (out / "report" / "drafts" / "a.txt").read_text(encoding="utf-8") == "draft"
+
+
+def test_a_chart_is_the_same_whatever_was_drawn_before_it(tmp_path):
+    """The charts' figures are reused from page to page: nothing of one page may show on the next."""
+    from mentalize_nlp.report import charts
+    from mentalize_nlp.report.data import session_figures
+
+    three = utterances([*SESSION, ("X", "other", "Hello.", ())], session="b")
+    frame = pd.concat([utterances(SESSION, session="a"), three], ignore_index=True)
+    profiles = pd.concat([profile(g) for _, g in frame.groupby("session")], ignore_index=True)
+    a, b = (session_figures(s, frame, profiles, window=3) for s in ("a", "b"))
+    first = charts.profile_chart(a), charts.timeline_chart(a)
+    charts.profile_chart(b), charts.timeline_chart(b)
+    assert (charts.profile_chart(a), charts.timeline_chart(a)) == first
+
+
+def test_spreadsheet_safe_cells_read_as_they_were_and_stay_safe_after_redact(tmp_path):
+    """'mentalize score' puts a ' before a CSV cell a spreadsheet would run: the report showed it,
+    and highlighted the evidence one character off; --redact wrote the cells back runnable."""
+    rows = [("=T", "=SUM(1) you always lie, you're so selfish."), ("C", "-- I feel so hurt and angry."),
+            ("=T", "+1 I wonder what he felt then."), ("C", "@home he never listens, he's a liar.")]
+    transcript = tmp_path / "=s.csv"
+    pd.DataFrame(rows, columns=["speaker", "text"]).to_csv(transcript, index=False)
+    for extra in ((), ("--redact",)):
+        out = tmp_path / f"out{len(extra)}"
+        result = CliRunner().invoke(main, ["score", str(transcript), "--out", str(out), "--html", "--therapist", "=T", *extra])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out / "utterances.csv", dtype=str, keep_default_na=False)
+        assert table["text"].str.match(r"'[=+\-@]").all() and set(table["session"]) == {"'=s"}
+        page = next(p for p in (out / "report").glob("*.html") if p.name != "index.html").read_text(encoding="utf-8")
+        assert "=SUM(1) you always lie" in page and "&#39;=SUM" not in page and "&#39;--" not in page
+        marks = re.findall(r'<mark class="ev [^"]*" title="evidence[^"]*">([^<]*)', page)
+        assert marks and all(re.fullmatch(r"\w[\w ]*\w", m) for m in marks), marks  # whole words, not one character off

@@ -257,3 +257,33 @@ def test_redacted_pages_hold_none_of_the_listed_names(browser, scored, tmp_path)
             _no_network(visit)
         finally:
             visit.close()
+
+
+def test_any_file_or_speaker_name_renders(browser, tmp_path):
+    """A file named ².txt (the session ²) and a speaker called $\\frac{a}$ crashed --html; a
+    40,000-character speaker name squeezed the chart to nothing."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    turns = [("$\\frac{a}$", "How was the week?"), ("C", "He never listens, he's selfish."), ("$\\frac{a}$", "I wonder what he felt.")]
+    pd.DataFrame(turns, columns=["speaker", "text"]).to_csv(inputs / "².csv", index=False)
+    pd.DataFrame([("N" * 40_000 if s == "C" else s, t) for s, t in turns], columns=["speaker", "text"]).to_csv(
+        inputs / "long.csv", index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["score", str(inputs), "--out", str(out), "--html", "--therapist", "$\\frac{a}$"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    pages = sorted(p for p in (out / "report").glob("*.html") if p.name != "index.html")
+    assert len(pages) == 2
+    for path in pages:
+        visit = Visit(browser, path)
+        try:
+            profile = visit.page.locator("#profile-chart")
+            box = profile.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 100
+            bars = visit.page.locator("#profile-chart path[fill='#0072b2']")  # the feeling-naming bars and legend key
+            assert max(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) > 5
+            names = profile.locator("text").all_text_contents()
+            assert "$\\frac{a}$ (therapist)" in names or "N" * 39 + "…" in " ".join(names)
+            assert not [m for m in visit.console if m.startswith(("error", "pageerror"))], visit.console
+        finally:
+            visit.close()

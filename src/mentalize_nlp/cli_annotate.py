@@ -24,7 +24,11 @@ def _read_utterances(directory: Path):
         path = directory / name
         if path.is_file():
             if path.suffix == ".csv":
-                return pd.read_csv(path, keep_default_na=False, dtype={"text": str, "evidence_spans": str, "session": str})
+                from .batch import raw_cells
+                from .output import original_text_frame
+
+                frame = pd.read_csv(path, keep_default_na=False, dtype={"text": str, "evidence_spans": str, "session": str})
+                return frame if raw_cells(directory) else original_text_frame(frame)
             if path.suffix == ".parquet":
                 return pd.read_parquet(path)
             return pd.read_json(path, lines=True, dtype=False)

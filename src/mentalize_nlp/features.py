@@ -15,6 +15,7 @@ row that was coded as a whole. Each unit gives two inputs:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -191,6 +192,45 @@ def doc_units(doc: Doc, index: int, *, by_sentence: bool, punct: list[bool] | No
     return units or [Unit(index, 0, len(doc), 0, len(doc.text))]
 
 
+MAX_RUN = 100
+"""Longest run of characters without whitespace given to the tokenizer whole (the longest in
+the project's corpora is 25)."""
+_PIECE = 100_000
+"""Characters of a long text tokenized at a time."""
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1}}}")
+_RUN = re.compile(r"(\S+)\s*")
+
+
+def bounded_doc(nlp: Language, text: str) -> str | Doc:
+    """``text`` for ``nlp.pipe`` to tokenize; or, for a text longer than ``nlp.max_length``
+    or holding a run of more than :data:`MAX_RUN` characters without whitespace, its ``Doc``,
+    tokenized a piece at a time.
+
+    spaCy refuses a text longer than ``nlp.max_length`` (a million characters), and its
+    tokenizer takes time growing with the square of a run's length when the run is made of
+    prefixes or suffixes (a thousand ``[`` take seconds, a million would take days). Pieces
+    are cut only where a run of non-whitespace starts, and inside a long run every
+    :data:`MAX_RUN` characters, so everything else is tokenized exactly as in the whole text;
+    the ``Doc``'s text, so every character offset, is the text given.
+    """
+    if len(text) <= nlp.max_length and not _LONG_RUN.search(text):
+        return text
+    pieces, start = [], 0
+    for run in _RUN.finditer(text):
+        if len(run[1]) > MAX_RUN:
+            if run.start() > start:
+                pieces.append(text[start : run.start()])
+            cuts = list(range(run.start(), run.end(1), MAX_RUN))
+            pieces += [text[a:b] for a, b in zip(cuts, [*cuts[1:], run.end()])]  # the last keeps the whitespace after
+            start = run.end()
+        elif run.start() - start >= _PIECE:
+            pieces.append(text[start : run.start()])
+            start = run.start()
+    if start < len(text):
+        pieces.append(text[start:])
+    return Doc.from_docs([nlp.tokenizer(piece) for piece in pieces], ensure_whitespace=False)
+
+
 def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_sentence: bool = True) -> tuple[list[Doc], list[Unit], pd.DataFrame]:
     """Run the pipeline over raw utterance texts and build the classifier's input.
 
@@ -201,7 +241,7 @@ def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_
         The docs, their units (sentences when ``by_sentence``, else one per text), and a
         frame with ``text`` and ``cues`` columns, one row per unit.
     """
-    docs = list(nlp.pipe((speech_mask(str(t)) for t in texts), batch_size=batch_size))
+    docs = list(nlp.pipe((bounded_doc(nlp, speech_mask(str(t))) for t in texts), batch_size=batch_size))
     units: list[Unit] = []
     rows_text: list[str] = []
     rows_cues: list[dict[str, float]] = []

@@ -54,9 +54,11 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
         if hedges and minds:
             found += hedges[:1] + minds
     kept: list[Span] = []
+    reach = -1  # where the kept cues end, at the furthest: a cue ending there or before lies inside one
     for cue in sorted(found, key=lambda c: (c.start, -(c.end - c.start))):  # longest first where they overlap
-        if not any(k.start <= cue.start and cue.end <= k.end for k in kept):
+        if cue.end > reach:
             kept.append(cue)
+            reach = cue.end
     return kept
 
 

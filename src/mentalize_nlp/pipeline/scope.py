@@ -20,7 +20,8 @@ terminator ("but", "though"):
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from spacy.attrs import ORTH
 from spacy.language import Language
@@ -65,35 +66,65 @@ class ScopeResolver:
         sentence = [bisect_right(starts, c.start) - 1 for c in cues]
         quoted = self._quoted_tokens(doc)
         labels_of = [c.label_ for c in cues]
-        modifiers = [(c, s) for c, s, label in zip(cues, sentence, labels_of) if label in MODIFIERS]
-        terminators = [c.start for c, _ in modifiers if c.label_ == "TERMINATOR"]
-        endorsements = [c.start for c, _ in modifiers if c.label_ == "ENDORSE"]
+        # Every question below is answered by a binary search over sorted offsets, so the
+        # step takes time linear in the number of cues (times a logarithm), however many
+        # modifiers one long sentence holds.
+        ends: dict[tuple[int, str], list[int]] = {}  # (sentence, label) -> where its modifiers end
+        hedge_starts: dict[int, list[int]] = {}
+        terminators: list[int] = []
+        pseudo: list[tuple[int, int]] = []
+        endorsed_until = -1
+        for c, s, label in zip(cues, sentence, labels_of):
+            if label not in MODIFIERS:
+                continue
+            ends.setdefault((s, label), []).append(c.end)
+            if label == "HEDGE":
+                hedge_starts.setdefault(s, []).append(c.start)
+            elif label == "TERMINATOR":
+                terminators.append(c.start)
+            elif label == "PSEUDO":
+                pseudo.append((c.start, c.end))
+            elif label == "ENDORSE":
+                endorsed_until = max(endorsed_until, c.start)
+        for values in (*ends.values(), *hedge_starts.values(), terminators):
+            values.sort()
+        pseudo.sort()
+        pseudo_starts = [start for start, _ in pseudo]
+        pseudo_reach = list(accumulate((end for _, end in pseudo), max))
         predicted = {s for s, label in zip(sentence, labels_of) if label == "PREDICTION"}
-        by_sentence: dict[int, list[Span]] = {}
-        for m, s in modifiers:
-            by_sentence.setdefault(s, []).append(m)
         for cue, sent, label in zip(cues, sentence, labels_of):
             if label in MODIFIERS:
                 continue
-            in_sentence = by_sentence.get(sent, [])
-            open_scopes = [
-                m for m in in_sentence
-                if m.end <= cue.start and not any(m.end <= t <= cue.start for t in terminators)
-            ]
-            scope = {m.label_ for m in open_scopes}
+            t = bisect_right(terminators, cue.start) - 1
+            last_terminator = terminators[t] if t >= 0 else -1
+
+            def open_end(modifier: str) -> int | None:
+                """Where the nearest scope of ``modifier`` still open at the cue ends: one in the
+                cue's sentence, ending before it, with no terminator from its end to the cue."""
+                found = ends.get((sent, modifier))
+                i = bisect_right(found, cue.start) - 1 if found else -1
+                return found[i] if i >= 0 and found[i] > last_terminator else None
+
+            negation = open_end("NEGATION")
+            hedges_after = hedge_starts.get(sent, [])
+            h = bisect_left(hedges_after, cue.end)
+            # a hedge starting within the window after the cue, with no terminator before it
+            reach = cue.end + self.post_hedge_window - 1
+            t = bisect_left(terminators, cue.end)
+            if t < len(terminators):
+                reach = min(reach, terminators[t])
+            p = bisect_right(pseudo_starts, cue.start) - 1
             states = {
-                "hedged": "HEDGE" in scope or ("WEAK_HEDGE" in scope and label not in VERDICTS) or any(
-                    m.label_ == "HEDGE" and 0 <= m.start - cue.end < self.post_hedge_window
-                    and not any(cue.end <= t < m.start for t in terminators)
-                    for m in in_sentence
-                ),
-                "negated": any(m.label_ == "NEGATION" and cue.start - m.end < self.negation_window for m in open_scopes),
-                "reported": "REPORTED" in scope and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
+                "hedged": open_end("HEDGE") is not None
+                or (open_end("WEAK_HEDGE") is not None and label not in VERDICTS)
+                or (h < len(hedges_after) and hedges_after[h] <= reach),
+                "negated": negation is not None and cue.start - negation < self.negation_window,
+                "reported": open_end("REPORTED") is not None and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
                 "quoted": bool(quoted) and all(i in quoted for i in range(cue.start, cue.end)),
-                "generic": label in {"EMOTION", "FEEL"} and ("GENERIC" in scope or sent in predicted),
-                "pseudo": label == "FEEL" and any(m.label_ == "PSEUDO" and m.start <= cue.start < m.end for m, _ in modifiers),
+                "generic": label in {"EMOTION", "FEEL"} and (open_end("GENERIC") is not None or sent in predicted),
+                "pseudo": label == "FEEL" and p >= 0 and pseudo_reach[p] > cue.start,
             }
-            states["endorsed"] = (states["reported"] or states["quoted"]) and any(e >= cue.end for e in endorsements)
+            states["endorsed"] = (states["reported"] or states["quoted"]) and endorsed_until >= cue.end
             for name, value in states.items():
                 # Set every state, True or False: cues of two categories over the same words share
                 # their Span._ values (spaCy keys them by offsets), and the model was trained with

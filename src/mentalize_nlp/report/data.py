@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MentalizeError
+from ..jsonl import jsonl_objects
 from ..labels import LABELS
+from ..output import original_text_frame
 from ..profiles import balance, profile
 
 ABBREVIATIONS: dict[str, str] = {"certainty_labelling": "CL", "feeling_naming": "FN", "perspective_taking": "PT"}
@@ -37,12 +40,13 @@ MENTALIZING: tuple[str, ...] = ("feeling_naming", "perspective_taking")
 DEFAULT_WINDOW = 10
 """Turns in the rolling window of the session timeline."""
 
-DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ /]*(?:session)?[-_ ]*\d+$"
+DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ /]*+(?:session)?[-_ ]*+\d++$"
 """Session names such as ``maria-03``, ``maria_session_3`` or ``Maria Session 3`` share the group ``maria``;
 so do ``maria/session-01`` and ``maria/session-02``, the names of same-named files in a folder per client.
 
 The group must end with a letter, so that purely numeric names (``12``) are never split into
-a bogus group ``1`` and session ``2``.
+a bogus group ``1`` and session ``2``. The separators and digits are matched possessively, so
+the time to match grows with the length of the name, not with its square.
 """
 
 _TEXT_COLUMNS = ("session", "turn", "speaker", "role", "text", "start", "end", "evidence", "evidence_spans", *(f"evidence_{l}" for l in LABELS))
@@ -78,8 +82,9 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read ``utterances.csv`` and ``profiles.csv`` from a ``mentalize score`` output folder.
 
     Text is read with ``keep_default_na=False`` so that an utterance such as "NA" or "null"
-    stays text. Folders scored with ``--format parquet`` or ``jsonl`` are read too. When the
-    profile table is missing the profiles are computed from the utterances.
+    stays text, and as it was before 'mentalize score' made the CSV cells spreadsheet-safe
+    (see :func:`csv_cells_raw`). Folders scored with ``--format parquet`` or ``jsonl`` are
+    read too. When the profile table is missing the profiles are computed from the utterances.
 
     Raises:
         ReportError: the folder has no ``utterances.csv``, or it lacks a contract column.
@@ -91,7 +96,8 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             f"{out_dir} has no utterances.csv; expected the output folder of 'mentalize score'. "
             f"Run 'mentalize score INPUT --out {out_dir}' first, or pass that folder."
         )
-    utterances = _read_table(path, _TEXT_COLUMNS)
+    raw = csv_cells_raw(out_dir)
+    utterances = _read_table(path, _TEXT_COLUMNS, raw=raw)
     missing = [c for c in _REQUIRED if c not in utterances.columns]
     if missing:
         raise ReportError(
@@ -101,7 +107,7 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     utterances = _normalise_utterances(utterances)
     profiles_path = out_dir / f"profiles{path.suffix}"
     if profiles_path.is_file():
-        profiles = _read_table(profiles_path, ("session", "speaker", "role"), text_suffixes=("_turns", "_evidence"))
+        profiles = _read_table(profiles_path, ("session", "speaker", "role"), text_suffixes=("_turns", "_evidence"), raw=raw)
         for column in profiles.columns:
             if column not in ("session", "speaker", "role") and not str(column).endswith(("_turns", "_evidence")):
                 profiles[column] = pd.to_numeric(profiles[column], errors="coerce")
@@ -110,8 +116,23 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return utterances, profiles
 
 
-def _read_table(path: Path, text: Iterable[str], text_suffixes: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One output table, its text columns as ``str`` with empty cells as ``""`` (never NaN)."""
+def csv_cells_raw(out_dir: str | Path) -> bool:
+    """True when the folder's CSV files hold their text as it is (``mentalize score --raw-cells``).
+
+    Otherwise a text cell that a spreadsheet would run as a formula has a ``'`` in front,
+    which :func:`~mentalize_nlp.output.original_text_frame` takes off again. The folder's
+    ``.mentalize-output`` file says which (read as ``mentalize_nlp.batch.raw_cells`` does,
+    without importing the tagger).
+    """
+    try:
+        return "(--raw-cells)" in (Path(out_dir) / ".mentalize-output").read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return False
+
+
+def _read_table(path: Path, text: Iterable[str], text_suffixes: tuple[str, ...] = (), *, raw: bool = True) -> pd.DataFrame:
+    """One output table, its text columns as ``str`` with empty cells as ``""`` (never NaN);
+    a CSV file's spreadsheet-safe cells as they were unless ``raw``."""
     names = set(text)
 
     def is_text(column: object) -> bool:
@@ -126,8 +147,8 @@ def _read_table(path: Path, text: Iterable[str], text_suffixes: tuple[str, ...] 
         frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
     for column in frame.columns:
         if is_text(column):
-            frame[column] = frame[column].fillna("").astype(str)
-    return frame
+            frame[column] = frame[column].fillna("").astype(str).astype(object)  # Python strings: faster row by row
+    return frame if raw or path.suffix != ".csv" else original_text_frame(frame)
 
 
 def _normalise_utterances(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,9 +186,20 @@ def evidence_terms(cell: str) -> list[str]:
 # ----------------------------------------------------------------------------- sessions
 
 
-def natural_key(name: str) -> list[object]:
-    """Sort key that puts ``s2`` before ``s10``."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", str(name)) if part]
+def natural_key(name: str) -> list[tuple[int, int, str]]:
+    """Sort key that puts ``s2`` before ``s10``, for any name.
+
+    Runs of decimal digits, in any script, compare by their value however long they are;
+    other characters (``²`` among them: a superscript, not a decimal digit) compare as text.
+    """
+    key = []
+    for k, part in enumerate(re.split(r"(\d+)", str(name))):
+        if k % 2:  # a digit run: the split's captured separator
+            digits = "".join(str(unicodedata.decimal(c)) for c in part).lstrip("0")
+            key.append((0, len(digits), digits))
+        elif part:
+            key.append((1, 0, part.lower()))
+    return key
 
 
 def session_names(utterances: pd.DataFrame) -> list[str]:
@@ -296,8 +328,6 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def parse_response_rules(lines: Iterable[str], source: str = "responses.jsonl") -> tuple[ResponseRule, ...]:
     """Response rules from JSONL lines; raises :class:`ReportError` naming the line on any fault."""
-    from ..pipeline.rules import jsonl_objects
-
     rules: list[ResponseRule] = []
     for where, data in jsonl_objects(lines, source, ReportError):
         try:
@@ -317,7 +347,8 @@ def parse_response_rules(lines: Iterable[str], source: str = "responses.jsonl") 
 @cache
 def response_rules() -> tuple[ResponseRule, ...]:
     """The response kinds shipped with the package, in the order they are tried."""
-    entry = resources.files("mentalize_nlp.pipeline") / "resources" / "report" / "responses.jsonl"
+    # found from the top package: importing mentalize_nlp.pipeline would load spaCy
+    entry = resources.files("mentalize_nlp") / "pipeline" / "resources" / "report" / "responses.jsonl"
     return parse_response_rules(entry.read_text("utf-8").splitlines(), "responses.jsonl")
 
 
@@ -338,8 +369,9 @@ def classify_block(texts: Iterable[str], tagged: Iterable[Iterable[str]], rules:
     return min(found, key=lambda r: order[r.kind]) if found else rules[-1]
 
 
-def _tagged(row: Mapping[str, object]) -> list[str]:
-    return [l for l in LABELS if row.get(l) == 1]
+def _labels_of(flags: np.ndarray) -> list[str]:
+    """The labels set in one row of 0/1 flags (in :data:`LABELS` order)."""
+    return [l for l, flag in zip(LABELS, flags) if flag]
 
 
 def kind_counts(kinds: Iterable[str], rules: tuple[ResponseRule, ...] | None = None) -> list[tuple[ResponseRule, int]]:
@@ -356,18 +388,20 @@ def therapist_moments(frame: pd.DataFrame) -> pd.DataFrame:
         ``tagged`` (True when the tagger labelled it certainty labelling) and ``evidence``.
     """
     columns = ["pos", "turn", "text", "kind", "kind_name", "tagged", "evidence"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.reset_index(drop=True)
+    mine = frame[frame["role"].astype(str).str.lower() == "therapist"]
+    evidence = mine["evidence_certainty_labelling"] if "evidence_certainty_labelling" in mine else [""] * len(mine)
     rows = []
-    if not frame.empty:
-        frame = frame.reset_index(drop=True)
-        for pos, row in enumerate(frame.to_dict("records")):
-            if str(row["role"]).lower() != "therapist":
-                continue
-            rule = classify_turn(str(row["text"]), _tagged(row))
-            if rule.kind in ("certainty", "repair"):
-                rows.append({
-                    "pos": pos, "turn": str(row["turn"]), "text": str(row["text"]), "kind": rule.kind, "kind_name": rule.name,
-                    "tagged": row.get("certainty_labelling") == 1, "evidence": str(row.get("evidence_certainty_labelling", "")),
-                })
+    for pos, turn, text, flags, cell in zip(mine.index, mine["turn"], mine["text"], mine[list(LABELS)].to_numpy(), evidence):
+        tagged = _labels_of(flags == 1)
+        rule = classify_turn(str(text), tagged)
+        if rule.kind in ("certainty", "repair"):
+            rows.append({
+                "pos": int(pos), "turn": str(turn), "text": str(text), "kind": rule.kind, "kind_name": rule.name,
+                "tagged": "certainty_labelling" in tagged, "evidence": str(cell),
+            })
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -390,39 +424,37 @@ def therapist_responses(frame: pd.DataFrame) -> pd.DataFrame:
                "therapist_text", "invited", "invited_labels", "kind", "kind_name"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    frame = frame.reset_index(drop=True)
-    roles = frame["role"].astype(str).str.lower().to_numpy()
+    n = len(frame)
+    roles = [str(r).lower() for r in frame["role"]]
+    turns, texts = frame["turn"].astype(str).tolist(), frame["text"].astype(str).tolist()
+    evidence = frame["evidence_certainty_labelling"].astype(str).tolist()
+    flags = frame[list(LABELS)].to_numpy() == 1
+    # for each position, the first therapist utterance at or after it, and the end of the therapist run it starts (one pass)
+    next_therapist, run_end = [-1] * (n + 1), list(range(n))
+    for i in range(n - 1, -1, -1):
+        if roles[i] == "therapist":
+            next_therapist[i] = i
+            if i + 1 < n and roles[i + 1] == "therapist":
+                run_end[i] = run_end[i + 1]
+        else:
+            next_therapist[i] = next_therapist[i + 1]
     rows = []
-    for pos in np.flatnonzero((roles == "client") & (frame["certainty_labelling"].to_numpy() == 1)):
-        later = np.flatnonzero(roles[pos + 1 :] == "therapist")
+    for pos in range(n):
+        if roles[pos] != "client" or not flags[pos, LABELS.index("certainty_labelling")]:
+            continue
         row = {
-            "client_pos": int(pos),
-            "client_turn": str(frame.at[pos, "turn"]),
-            "client_text": str(frame.at[pos, "text"]),
-            "client_evidence": str(frame.at[pos, "evidence_certainty_labelling"]),
-            "therapist_pos": -1,
-            "therapist_turn": "",
-            "therapist_text": "",
-            "invited": pd.NA,
-            "invited_labels": "",
-            "kind": "",
-            "kind_name": "",
+            "client_pos": pos, "client_turn": turns[pos], "client_text": texts[pos], "client_evidence": evidence[pos],
+            "therapist_pos": -1, "therapist_turn": "", "therapist_text": "", "invited": pd.NA, "invited_labels": "",
+            "kind": "", "kind_name": "",
         }
-        if len(later):
-            start = end = int(pos + 1 + later[0])
-            while end + 1 < len(frame) and roles[end + 1] == "therapist":
-                end += 1
-            block = frame.iloc[start : end + 1]
-            found = [l for l in MENTALIZING if block[l].any()]
-            rule = classify_block(block["text"].astype(str), [_tagged(r) for r in block.to_dict("records")])
+        start = next_therapist[pos + 1]
+        if start >= 0:
+            block = range(start, run_end[start] + 1)
+            found = [l for l in MENTALIZING if flags[block.start : block.stop, LABELS.index(l)].any()]
+            rule = classify_block([texts[i] for i in block], [_labels_of(flags[i]) for i in block])
             row.update(
-                therapist_pos=start,
-                therapist_turn=str(frame.at[start, "turn"]),
-                therapist_text=" ".join(block["text"].astype(str)),
-                invited=bool(found),
-                invited_labels="+".join(ABBREVIATIONS[l] for l in found),
-                kind=rule.kind,
-                kind_name=rule.name,
+                therapist_pos=start, therapist_turn=turns[start], therapist_text=" ".join(texts[i] for i in block),
+                invited=bool(found), invited_labels="+".join(ABBREVIATIONS[l] for l in found), kind=rule.kind, kind_name=rule.name,
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
@@ -456,21 +488,23 @@ class RoleFigures:
 
 def role_figures(profiles: pd.DataFrame, role: str) -> RoleFigures | None:
     """Sum one session's profile rows for ``role``; None when no speaker has that role."""
-    rows = profiles[profiles["role"].astype(str).str.lower() == role]
-    n = int(rows["utterances"].sum()) if len(rows) else 0
+    mine = np.array([str(r).lower() == role for r in profiles["role"]], dtype=bool)
+
+    def total(column: str) -> float:
+        """The column summed over the role's speakers: NaN when it is missing or any value is."""
+        return float(profiles[column].to_numpy(dtype=float)[mine].sum()) if column in profiles else float("nan")
+
+    n = int(np.nansum(profiles["utterances"].to_numpy(dtype=float)[mine]))
     if not n:
         return None
-    counts = {l: int(rows[f"{l}_count"].sum()) for l in LABELS}
+    counts = {l: int(np.nansum(profiles[f"{l}_count"].to_numpy(dtype=float)[mine])) for l in LABELS}
     per_100 = {l: 100.0 * counts[l] / n for l in LABELS}
     value = balance(sum(counts[l] for l in MENTALIZING), counts["certainty_labelling"])
-    low, high = {}, {}
-    for l in LABELS:
-        lo, hi = rows.get(f"{l}_count_low"), rows.get(f"{l}_count_high")
-        # the counts' 90% intervals, summed over the role's speakers (conservative when there are several)
-        low[l] = 100.0 * float(lo.sum()) / n if lo is not None and lo.notna().all() else float("nan")
-        high[l] = 100.0 * float(hi.sum()) / n if hi is not None and hi.notna().all() else float("nan")
-    review = int(rows["needs_review_count"].fillna(0).sum()) if "needs_review_count" in rows else 0
-    return RoleFigures(role, rows["speaker"].astype(str).tolist(), n, counts, per_100, float(value), low, high, review)
+    # the counts' 90% intervals, summed over the role's speakers (conservative when there are several)
+    low = {l: 100.0 * total(f"{l}_count_low") / n for l in LABELS}
+    high = {l: 100.0 * total(f"{l}_count_high") / n for l in LABELS}
+    review = int(np.nansum(profiles["needs_review_count"].to_numpy(dtype=float)[mine])) if "needs_review_count" in profiles else 0
+    return RoleFigures(role, [str(s) for s in profiles["speaker"].to_numpy()[mine]], n, counts, per_100, float(value), low, high, review)
 
 
 @dataclass
@@ -496,9 +530,7 @@ class SessionFigures:
 def session_figures(name: str, utterances: pd.DataFrame, profiles: pd.DataFrame, window: int = DEFAULT_WINDOW) -> SessionFigures:
     """The figures of session ``name`` from the whole batch's tables."""
     frame = utterances[utterances["session"] == name].reset_index(drop=True)
-    rows = profiles[profiles["session"].astype(str) == name].reset_index(drop=True)
-    if rows.empty and not frame.empty:
-        rows = profile(frame)
+    rows = session_profile(frame, profiles[profiles["session"].astype(str) == name].reset_index(drop=True))
     spikes, threshold = certainty_spikes(frame, window)
     responses = therapist_responses(frame)
     invited, answered, rate = not_knowing_rate(responses)
@@ -507,6 +539,17 @@ def session_figures(name: str, utterances: pd.DataFrame, profiles: pd.DataFrame,
         threshold=threshold, responses=responses, moments=therapist_moments(frame), invited=invited, answered=answered, rate=rate,
         client=role_figures(rows, "client"), therapist=role_figures(rows, "therapist"), window=window,
     )
+
+
+def session_profile(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """A session's profile rows, computed from its utterances when the folder has none."""
+    return profile(frame) if rows.empty and not frame.empty else rows
+
+
+def session_roles(frame: pd.DataFrame, rows: pd.DataFrame) -> tuple[RoleFigures | None, RoleFigures | None]:
+    """A session's ``(client, therapist)`` figures from its utterances and profile rows (see :func:`session_profile`)."""
+    rows = session_profile(frame, rows)
+    return role_figures(rows, "client"), role_figures(rows, "therapist")
 
 
 # ----------------------------------------------------------------------------- groups

@@ -204,34 +204,43 @@ def redact_folder(out_dir: str | Path, names: Sequence[str]) -> None:
 
     ``errors.csv`` and ``sessions.csv`` are redacted too; session file paths lose their listed names.
     """
-    from ..output import atomic_path
-    from .data import _FORMATS, read_outputs
+    from ..output import atomic_path, original_text_frame, spreadsheet_safe_frame
+    from .data import _FORMATS, csv_cells_raw, read_outputs
 
     out_dir = Path(out_dir)
+    raw = csv_cells_raw(out_dir)  # the text is read as it was and written back as the folder's CSV files hold it
+
+    def read_csv(path: Path) -> pd.DataFrame:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return table if raw else original_text_frame(table)
+
+    def write_csv(table: pd.DataFrame, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            (table if raw else spreadsheet_safe_frame(table)).to_csv(tmp, index=False)
+
     utterances, profiles = read_outputs(out_dir)
     sessions_path = out_dir / "sessions.csv"
-    sessions = pd.read_csv(sessions_path, dtype=str, keep_default_na=False) if sessions_path.is_file() else None
+    sessions = read_csv(sessions_path) if sessions_path.is_file() else None
     utterances, profiles, sessions = redact_tables(utterances, profiles, names, sessions)
     fmt = next(f for f in _FORMATS if (out_dir / f"utterances.{f}").is_file())
     for frame, stem in ((utterances, "utterances"), (profiles, "profiles")):
         path = out_dir / f"{stem}.{fmt}"
         if stem == "profiles" and not path.is_file():
             continue
+        if fmt == "csv":
+            write_csv(frame, path)
+            continue
         with atomic_path(path) as tmp:
-            if fmt == "csv":
-                frame.to_csv(tmp, index=False)
-            elif fmt == "parquet":
+            if fmt == "parquet":
                 frame.to_parquet(tmp, index=False)
             else:
                 frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
     if sessions is not None:
-        with atomic_path(sessions_path) as tmp:
-            sessions.to_csv(tmp, index=False)
+        write_csv(sessions, sessions_path)
     errors = out_dir / "errors.csv"
     if errors.is_file() and names:
-        table = pd.read_csv(errors, dtype=str, keep_default_na=False)
+        table = read_csv(errors)
         redactor = Redactor(list(names), {})
         for column in table.columns:
             table[column] = [redactor.names_in(v) for v in table[column].astype(str)]
-        with atomic_path(errors) as tmp:
-            table.to_csv(tmp, index=False)
+        write_csv(table, errors)

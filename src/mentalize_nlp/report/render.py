@@ -10,11 +10,12 @@ transcripts goes through Jinja2 with autoescaping on.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
-import re
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..output import atomic_path
+from ..output import atomic_folder, link_tree, original_text_frame
 from . import charts
 from .data import (
     ABBREVIATIONS,
@@ -34,12 +35,15 @@ from .data import (
     NAMES,
     SessionFigures,
     assign_groups,
+    csv_cells_raw,
     is_missing,
     kind_counts,
     real_talk_agreement,
     read_outputs,
+    response_rules,
     session_figures,
     session_names,
+    session_roles,
     shared_groups,
 )
 from .highlight import highlight
@@ -109,9 +113,14 @@ def _environment() -> Environment:
     return env
 
 
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{k}" for d in ("com", "lpt") for k in range(10))}
+"""Names Windows refuses for a file, whatever its extension."""
+
+
 def _slug(name: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip("-.") or "session"
-    return slug[:80]
+    """ASCII letters, digits, ``.``, ``_`` and ``-`` only, at most 80 of them: a file name any system takes."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)[:400]).strip("-.")[:80].strip("-.") or "session"
+    return f"{slug}-session" if slug.split(".")[0].lower() in _RESERVED else slug
 
 
 def page_names(sessions: list[str]) -> dict[str, str]:
@@ -137,6 +146,12 @@ def _number(value: object) -> float | None:
     return None if is_missing(value) else float(value)  # type: ignore[arg-type]
 
 
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, object]]:
+    """The rows of ``frame`` as dicts of those ``columns`` it has (``to_dict("records")`` of a few columns, faster)."""
+    keys = [c for c in columns if c in frame.columns]
+    return [dict(zip(keys, values)) for values in zip(*(frame[c].tolist() for c in keys))]
+
+
 def session_context(figures: SessionFigures, *, group: str | None = None, index_href: str = "index.html") -> dict[str, object]:
     """The template variables of one session page."""
     frame = figures.utterances
@@ -147,7 +162,8 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
         for s, r in frame[["speaker", "role"]].astype(str).drop_duplicates("speaker").itertuples(index=False)
     ]
     utterances = []
-    for pos, row in enumerate(frame.to_dict("records")):
+    read = ["speaker", "role", "start", "needs_review", "text", "evidence_spans", *LABELS, *(f"{k}_{l}" for k in ("p", "evidence") for l in LABELS)]
+    for pos, row in enumerate(_records(frame, read)):
         labels = [l for l in LABELS if row[l] == 1]
         utterances.append({
             "id": ids[pos], "turn": turns[pos], "speaker": str(row["speaker"]), "role": str(row["role"]),
@@ -164,7 +180,10 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "high": {l: _number(r.get(f"{l}_per_100_high")) for l in LABELS},
             "balance": _number(r["mentalizing_balance"]),
         }
-        for r in figures.profiles.to_dict("records")
+        for r in _records(figures.profiles, [
+            "speaker", "role", "utterances", "mentalizing_balance",
+            *(f"{l}_{k}" for l in LABELS for k in ("count", "per_100", "per_100_low", "per_100_high")),
+        ])
     ]
     spikes = [
         {
@@ -211,12 +230,6 @@ def _short_label(session: str, group: str) -> str:
     return (digits[-1].lstrip("0") or "0") if digits else str(session)
 
 
-def _write(path: Path, html: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return path
-
-
 def write_reports(
     out_dir: str | Path,
     *,
@@ -229,6 +242,11 @@ def write_reports(
     on_page: Callable[[str, int], None] | None = None,
 ) -> list[Path]:
     """Write ``OUT/report/<session>.html`` for each session and ``OUT/report/index.html``.
+
+    The pages and the index are written into a temporary folder beside ``OUT/report``, which
+    then replaces it in one step: a reader finds the old report or the new one, whole, never
+    pages without their index; pages of sessions no longer in the folder go with the old
+    one. Files of one's own in ``OUT/report`` (notes, say) are kept.
 
     Args:
         out_dir: A ``mentalize score`` output folder (``utterances.csv``, ``profiles.csv``).
@@ -251,6 +269,7 @@ def write_reports(
 
     Raises:
         ReportError: the folder holds no ``utterances.csv``, or ``pattern`` is unusable.
+        OSError: the report cannot be written; ``OUT/report`` is then as it was.
     """
     out_dir = Path(out_dir)
     utterances, profiles = read_outputs(out_dir)
@@ -266,82 +285,91 @@ def write_reports(
         hide = Redactor(list(redact_names), {}).names_in
         assigned = {renamed[s]: (hide(g) if g else None) for s, g in assigned.items()}
     sessions = session_names(utterances)
-    target = out_dir / REPORT_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    env, assets = _environment(), _assets()
     pages = {s: f"session-{k:03d}.html" for k, s in enumerate(sessions, 1)} if redact else page_names(sessions)
-    written: list[Path] = []
-    summaries: dict[str, dict[str, object]] = {}
     by_session = dict(tuple(utterances.groupby("session", sort=False)))
     profile_groups = dict(tuple(profiles.groupby(profiles["session"].astype(str), sort=False))) if len(profiles) else {}
     empty_profile = profiles.iloc[0:0]
     notes = _session_warnings(table)
-    tasks = [
-        (name, by_session[name], profile_groups.get(name, empty_profile), window, assigned.get(name), notes.get(name, []),
-         str(target / pages[name]), pages[name])
-        for name in sessions
-    ]
-    workers = min(jobs if jobs is not None else (os.cpu_count() or 1), len(tasks) // _MIN_PER_WORKER)
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        real_talk_agreement()  # read once, before the workers fork
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = pool.map(_render_session, tasks, chunksize=max(1, len(tasks) // (workers * 4)))
-            for path, summary in done:
-                written.append(Path(path))
+    target = out_dir / REPORT_DIR
+    with atomic_folder(target) as folder:
+        _keep_own_files(target, folder)
+        tasks = [
+            (name, by_session[name], profile_groups.get(name, empty_profile), window, assigned.get(name), notes.get(name, []),
+             str(folder / pages[name]), pages[name])
+            for name in sessions
+        ]
+        summaries: dict[str, dict[str, object]] = {}
+        with _rendered(tasks, jobs) as done:
+            trends = [  # drawn here while the workers write the pages
+                (group, members, charts.group_chart(
+                    group, [_short_label(s, group) for s in members],
+                    [session_roles(by_session[s], profile_groups.get(s, empty_profile)) for s in members],
+                    chart_id=f"group-{k}-chart",
+                ))
+                for k, (group, members) in enumerate(shared_groups(assigned).items())
+            ]
+            for summary in done:
                 summaries[summary["name"]] = summary
                 if on_page is not None:
                     on_page(summary["name"], len(tasks))
-    else:
-        for task in tasks:
-            path, summary = _render_session(task)
-            written.append(Path(path))
-            summaries[summary["name"]] = summary
-            if on_page is not None:
-                on_page(summary["name"], len(tasks))
-    trend_groups = []
-    for k, (group, members) in enumerate(shared_groups(assigned).items()):
-        labels = [_short_label(s, group) for s in members]
-        data = [(summaries[s]["client"], summaries[s]["therapist"], summaries[s]["rate"], summaries[s]["answered"]) for s in members]
-        trend_groups.append({
-            "id": f"group-{k}", "name": group, "sessions": [summaries[s] for s in members],
-            "svg": charts.group_chart(group, labels, data, chart_id=f"group-{k}-chart"),  # type: ignore[arg-type]
-        })
-    index = env.get_template("index.html").render(
-        css=assets.css, js=None, csp=assets.index_csp, sessions=[summaries[s] for s in sessions],
-        groups=trend_groups, any_group=any(assigned.values()), n_utterances=len(utterances),
-        group_source="from the group mapping file" if groups is not None else "by session name",
-    )
-    written.append(_write(target / "index.html", index))
-    _remove_stale_pages(target, written)
-    return written
+        env, assets = _environment(), _assets()
+        index = env.get_template("index.html").render(
+            css=assets.css, js=None, csp=assets.index_csp, sessions=[summaries[s] for s in sessions],
+            groups=[{"id": f"group-{k}", "name": group, "sessions": [summaries[s] for s in members], "svg": svg}
+                    for k, (group, members, svg) in enumerate(trends)],
+            any_group=any(assigned.values()), n_utterances=len(utterances),
+            group_source="from the group mapping file" if groups is not None else "by session name",
+        )
+        (folder / "index.html").write_text(index, encoding="utf-8")
+    return [target / pages[s] for s in sessions] + [target / "index.html"]
 
 
 def _sessions_table(out_dir: Path) -> pd.DataFrame | None:
-    """``sessions.csv`` of 'mentalize score', or None when the folder has none."""
+    """``sessions.csv`` of 'mentalize score', its text as it was, or None when the folder has none."""
     path = out_dir / "sessions.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return table if csv_cells_raw(out_dir) else original_text_frame(table)
 
 
 _MIN_PER_WORKER = 8
 """Batches smaller than this many sessions per worker are written in this process."""
 
 
-def _render_session(task: tuple) -> tuple[str, dict[str, object]]:  # type: ignore[type-arg]
-    """Write one session page; returns its path and the index's summary of it (run in a worker for big batches)."""
+@contextlib.contextmanager
+def _rendered(tasks: list[tuple], jobs: int | None) -> Iterator[Iterator[dict[str, object]]]:  # type: ignore[type-arg]
+    """Write the session pages, in worker processes for big batches; yields their summaries, in order, as they are done.
+
+    The workers start on entering the block, so that this process can do other work before
+    reading the summaries.
+    """
+    workers = min(jobs if jobs is not None else (os.cpu_count() or 1), len(tasks) // _MIN_PER_WORKER)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield (_render_session(task) for task in tasks)
+        return
+    real_talk_agreement()  # read once, before the workers fork
+    response_rules()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # small chunks, so that both workers stay busy to the end
+        yield pool.map(_render_session, tasks, chunksize=max(1, len(tasks) // (workers * 16)))
+
+
+def _render_session(task: tuple) -> dict[str, object]:  # type: ignore[type-arg]
+    """Write one session page; returns the index's summary of it (run in a worker for big batches)."""
     name, frame, profile_rows, window, group, warnings, path, href = task
     env, assets = _environment(), _assets()
     figures = session_figures(name, frame, profile_rows, window)
     context = session_context(figures, group=group)
     html = env.get_template("session.html").render(css=assets.css, js=assets.js, csp=assets.session_csp, warnings=warnings, **context)
-    _write(Path(path), html)
-    summary = {
+    Path(path).write_text(html, encoding="utf-8")
+    return {
         "name": name, "href": href, "group": group, "utterances": len(figures.utterances),
         "client": figures.client, "therapist": figures.therapist, "invited": figures.invited,
         "answered": figures.answered, "rate": figures.rate, "spikes": len(figures.spikes),
         "warnings": warnings, "review": int(figures.utterances["needs_review"].sum()),
         "has_roles": figures.client is not None and figures.therapist is not None,
     }
-    return path, summary
 
 
 def _session_warnings(table: pd.DataFrame | None) -> dict[str, list[str]]:
@@ -357,17 +385,16 @@ def _session_warnings(table: pd.DataFrame | None) -> dict[str, list[str]]:
 _GENERATOR = '<meta name="generator" content="mentalize-nlp'
 
 
-def _remove_stale_pages(target: Path, written: list[Path]) -> None:
-    """Remove pages an earlier run wrote for sessions this folder no longer holds (a session
-    renamed, say), so the report folder never shows stale figures; other files stay."""
-    keep = {p.name for p in written}
-    for page in target.glob("*.html"):
-        if page.name in keep:
-            continue
-        try:
-            with open(page, encoding="utf-8", errors="replace") as handle:
-                head = handle.read(4096)
-        except OSError:
-            continue
-        if _GENERATOR in head:
-            page.unlink(missing_ok=True)
+def _keep_own_files(old: Path, new: Path) -> None:
+    """Carry into the new report folder what the old one holds besides pages written by mentalize-nlp
+    (one's own notes, say); pages of sessions no longer in the batch are left behind with it."""
+    if not old.is_dir():
+        return
+    for entry in old.iterdir():
+        if entry.name.startswith(".") and entry.name.endswith(".part"):
+            continue  # an interrupted write
+        if entry.suffix == ".html" and entry.is_file() and not entry.is_symlink():
+            with open(entry, encoding="utf-8", errors="replace") as handle:
+                if _GENERATOR in handle.read(4096):
+                    continue
+        link_tree(entry, new / entry.name)

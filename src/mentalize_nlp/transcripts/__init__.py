@@ -160,7 +160,7 @@ def read_transcript(
         columns: Which table columns hold which fields (``.csv``, ``.tsv``, ``.xlsx``).
         roles: Names given the therapist or client role (``--therapist``, ``--client``,
             ``--roles``); they win over the roles inferred from names.
-        max_bytes: The largest file read.
+        max_bytes: The largest file read; a ``.docx`` or ``.xlsx`` may unpack to no more.
         encoding: The file's text encoding, such as ``"cp1252"``, when it is known; by
             default it is chosen as docs/transcripts.md describes. Recorded on each session
             as ``Session.encoding`` either way (``""`` for ``.docx`` and ``.xlsx``).
@@ -169,19 +169,31 @@ def read_transcript(
     with the options that fix it, in ``Session.warnings``. Stray control characters are
     removed from speakers and text; a file with many of them is refused as binary.
 
+    Only regular files are read: a folder, a named pipe, a socket or a device is refused at
+    once, without being opened.
+
     Raises:
-        TranscriptError: naming the file, the line where it applies, and the fix.
+        TranscriptError: naming the file, the line where it applies, and the fix; whatever
+            goes wrong while the file is read comes as one.
     """
-    from .decode import clean
+    from .decode import check_regular, clean
 
     path = Path(path)
-    if not path.exists():
-        raise TranscriptError(path, "no such file; check the path.")
+    check_regular(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise TranscriptError(path, f"unknown transcript type {path.suffix!r}; expected one of {', '.join(SUFFIXES)}.")
     roles = roles or RoleMap()
-    sessions = reader(path, columns=columns, max_bytes=max_bytes, encoding=encoding, roles=roles)
+    try:
+        sessions = reader(path, columns=columns, max_bytes=max_bytes, encoding=encoding, roles=roles)
+    except TranscriptError:
+        raise
+    except Exception as exc:  # a parsing library failing in a way no reader foresaw: still this file's failure
+        raise TranscriptError(
+            path,
+            f"could not be read ({type(exc).__name__}: {str(exc)[:160]}); check that it opens in the program that "
+            "wrote it and export it again, and please report the file's shape if it does.",
+        ) from exc
     for session in sessions:
         session.header = [line for line in (clean(h).strip() for h in session.header) if line]
         for utterance in session.utterances:

@@ -24,11 +24,12 @@ from typing import NamedTuple
 from ..errors import TranscriptError
 from .roles import UNKNOWN, RoleMap, infer_role
 from .session import Session, Utterance
-from .txt import numbered, parse_line
+from .txt import joined, numbered, parse_line
 
 __all__ = ["UNKNOWN", "Cue", "Piece", "clock", "cue_session", "merge_cues", "plain", "split_speakers"]
 
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+([^>]*))?>")
+"""A voice tag; its classes (``<v.loud``) stop at a ``<``, so no tag is looked for twice."""
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
 
 
@@ -78,17 +79,18 @@ def split_speakers(text: str, *, voices: bool = False) -> list[Piece]:
     spans: list[tuple[str | None, str]] = []
     if voices:
         position, speaker = 0, None
-        for match in _VOICE.finditer(text):
+        # A tag is looked for only up to the last ">", past which none can end (see sub_closed).
+        for match in _VOICE.finditer(text, 0, text.rfind(">") + 1):
             spans.append((speaker, text[position : match.start()]))
             speaker = " ".join((match.group(1) or "").split()) or None
             position = match.end()
         spans.append((speaker, text[position:]))
     else:
         spans.append((None, text))
-    pieces: list[Piece] = []
+    pieces: list[tuple[str | None, list[str], bool]] = []  # speaker, lines of text, mid-cue prefix
     for speaker, span in spans:
         if speaker is not None:
-            pieces.append(Piece(speaker, " ".join(plain(span).split())))
+            pieces.append((speaker, [" ".join(plain(span).split())], False))
             continue
         for raw in plain(span).split("\n"):
             line = raw.strip()
@@ -96,12 +98,12 @@ def split_speakers(text: str, *, voices: bool = False) -> list[Piece]:
                 continue
             parsed = parse_line(line)
             if parsed is not None:
-                pieces.append(Piece(parsed[0], parsed[1], bool(pieces)))
+                pieces.append((parsed[0], [parsed[1]], bool(pieces)))
             elif pieces:
-                pieces[-1] = pieces[-1]._replace(text=f"{pieces[-1].text} {line}".strip())
+                pieces[-1][1].append(line)
             else:
-                pieces.append(Piece(None, line))
-    return pieces
+                pieces.append((None, [line], False))
+    return [Piece(speaker, joined(lines), mid) for speaker, lines, mid in pieces]
 
 
 def _unprefix(cues: list[Cue], roles: RoleMap | None) -> list[Cue]:
@@ -125,16 +127,20 @@ def merge_cues(cues: Iterable[Cue]) -> list[Utterance]:
     so unnamed cues after it are not given to the previous one.
     """
     utterances: list[Utterance] = []
+    texts: list[list[str]] = []
     for cue in cues:
         text = " ".join(cue.text.split())
         speaker = cue.speaker if cue.speaker is not None else (utterances[-1].speaker if utterances else UNKNOWN)
         if utterances and utterances[-1].speaker == speaker:
             previous = utterances[-1]
-            previous.text = f"{previous.text} {text}".strip()
+            texts[-1].append(text)
             previous.end = cue.end or previous.end
             previous.start = previous.start or cue.start
         else:
-            utterances.append(Utterance(turn=len(utterances), speaker=speaker, text=text, start=cue.start, end=cue.end, line=cue.line))
+            utterances.append(Utterance(turn=len(utterances), speaker=speaker, text="", start=cue.start, end=cue.end, line=cue.line))
+            texts.append([text])
+    for utterance, parts in zip(utterances, texts):
+        utterance.text = joined(parts)
     return numbered(utterances)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,23 +48,49 @@ class Decoded(NamedTuple):
     encoding: str
 
 
+def check_regular(path: Path) -> None:
+    """Refuse anything but a regular file (or a link to one), without opening it: a named
+    pipe or a device such as ``/dev/zero`` would hang the run or never end.
+
+    Raises:
+        TranscriptError: the path is missing, a folder, a pipe, a socket or a device.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as exc:
+        raise TranscriptError(path, "no such file; check the path.") from exc
+    except OSError as exc:
+        raise TranscriptError(path, f"cannot be read ({exc.strerror or exc}); check the path and its permissions.") from exc
+    if stat.S_ISDIR(mode):
+        raise TranscriptError(path, "is a folder, not a file.")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise TranscriptError(path, f"is {kind}, not a file; save the transcript to a file and give that file.")
+
+
 def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
-    """Read a file's bytes, refusing unreadable, empty and oversized files with a fix to try."""
+    """Read a file's bytes, refusing unreadable, empty and oversized files with a fix to try.
+
+    Only regular files are read (see :func:`check_regular`), and never more than
+    ``max_bytes`` of them, even if the file grows while it is read.
+    """
+    too_large = (
+        f"larger than the {max_bytes / 1e6:,.0f} MB a transcript can be; "
+        "split it into one file per session, or pass --max-size-mb to raise the limit."
+    )
+    check_regular(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise TranscriptError(
-                path,
-                f"the file is {size / 1e6:.0f} MB, larger than the {max_bytes / 1e6:.0f} MB a transcript can be; "
-                "split it into one file per session, or pass --max-size-mb to raise the limit.",
-            )
-        data = path.read_bytes()
+            raise TranscriptError(path, f"the file is {size / 1e6:,.0f} MB, {too_large}")
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
     except PermissionError as exc:
         raise TranscriptError(path, "cannot be read (permission denied); check the file's permissions.") from exc
-    except IsADirectoryError as exc:
-        raise TranscriptError(path, "is a folder, not a file.") from exc
     except OSError as exc:
         raise TranscriptError(path, f"cannot be read ({exc.strerror or exc}); check the path.") from exc
+    if len(data) > max_bytes:
+        raise TranscriptError(path, f"the file is {too_large}")
     if not data.strip():
         raise TranscriptError(path, "the file is empty; export the transcript again.")
     return data

@@ -18,6 +18,7 @@ the session's ``warnings`` with the options that fix it.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -113,10 +114,22 @@ class RoleMap:
 
     @classmethod
     def from_file(cls, path: str | Path, therapists: Iterable[str] = (), clients: Iterable[str] = ()) -> RoleMap:
-        """Read a CSV mapping file with columns ``speaker,role``."""
+        """Read a CSV mapping file with columns ``speaker,role`` (in any encoding a transcript may be in).
+
+        Raises:
+            TranscriptError: the file cannot be read, is not CSV, or lacks the columns or roles.
+        """
+        import io
+
         import pandas as pd
 
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        from .decode import read_text
+
+        text = read_text(Path(path))
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+            raise TranscriptError(path, f"is not a readable CSV file ({exc}); a role mapping file has the columns speaker,role.") from exc
         if not {"speaker", "role"} <= set(frame.columns):
             raise TranscriptError(path, f"a role mapping file needs columns speaker,role; found: {', '.join(frame.columns)}.")
         bad = frame[~frame["role"].str.lower().isin(ROLES)]

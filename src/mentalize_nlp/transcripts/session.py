@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _SQUARE = re.compile(r"\[[^\]]*\]")
 _ROUND = re.compile(r"\(\s*[A-Za-z][A-Za-z '-]{0,30}\)")
 _NON_SPEECH_WORDS = 3
+
+
+def sub_closed(pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str], text: str, close: str) -> str:
+    """``pattern.sub(repl, text)`` for a pattern whose every match ends in ``close``, tried
+    only up to the last ``close`` in the text.
+
+    Past it nothing can match, yet a pattern for a bracketed note, tried from each of a long
+    run of unclosed ``[``, would scan the rest of the text again for each one; cut there,
+    the time stays linear in the text.
+    """
+    last = text.rfind(close)
+    return pattern.sub(repl, text[: last + 1]) + text[last + 1 :] if last >= 0 else text
 
 
 def _drop_round(match: re.Match[str]) -> str:
@@ -21,7 +34,7 @@ def speech_text(text: str) -> str:
     Square brackets are always transcriber notes; round brackets are removed only when
     they hold a short lowercase note, so a spoken aside "(and I mean it)" stays.
     """
-    text = _SQUARE.sub(" ", text)
+    text = sub_closed(_SQUARE, " ", text, "]")
     text = _ROUND.sub(_drop_round, text)
     return " ".join(text.split())
 
@@ -37,7 +50,7 @@ def speech_mask(text: str) -> str:
         kept = _drop_round(match)
         return match.group(0) if kept == match.group(0) else blank(match)
 
-    return _ROUND.sub(blank_round, _SQUARE.sub(blank, text))
+    return _ROUND.sub(blank_round, sub_closed(_SQUARE, blank, text, "]"))
 
 
 def seconds(value: object) -> float:
@@ -46,7 +59,10 @@ def seconds(value: object) -> float:
     if value is None or value == "":
         return float("nan")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int past the largest float
+            return float("nan")
     text = str(value).strip().replace(",", ".")
     try:
         parts = [float(p) for p in text.split(":")]

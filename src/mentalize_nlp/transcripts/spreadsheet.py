@@ -8,14 +8,83 @@ errors are the sheet's row numbers (``line`` 2 is the first row under the header
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import TranscriptError
+from .archive import check_archive
 from .decode import MAX_BYTES, read_bytes
 from .session import Session
 from .tabular import Columns, frame_sessions
+
+
+_CELL_OR_ROW = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+
+
+def _reach(sheet: bytes) -> tuple[int, int, str]:
+    """The last row and the last column holding a value in a worksheet's XML, and that cell's
+    name, found in one pass over the tags (as openpyxl places them: a row or cell without
+    ``r=`` follows the one before)."""
+    last_row = last_col = row = col = 0
+    for tag in _CELL_OR_ROW.finditer(sheet):
+        ref = _REF.search(tag[2])
+        if tag[1] == b"row":
+            row, col = (int(ref[2]) if ref else row + 1), 0
+            continue
+        col = _column(ref[1]) if ref and ref[1] else col + 1
+        if not tag[2].endswith(b"/"):  # a cell with content (a value, a formula or inline text)
+            last_row, last_col = max(last_row, int(ref[2]) if ref else row), max(last_col, col)
+    return last_row, last_col, f"{_letters(last_col)}{last_row}"
+
+
+def _column(letters: bytes) -> int:
+    number = 0
+    for letter in letters[:4]:  # Excel's last column is XFD
+        number = number * 26 + letter - 64
+    return number
+
+
+def _letters(column: int) -> str:
+    name = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def check_grid(data: bytes, path: Path, max_bytes: int) -> None:
+    """Refuse a workbook with a sheet whose cells span more of a grid than :data:`MAX_BYTES`
+    allows, counting 8 bytes a cell: the sheet is read into a table of every row up to its
+    last value times every column up to its last, so one value in cell XFD1048576 of a
+    tiny file would take 17 billion cells (and all the memory).
+
+    Raises:
+        TranscriptError: naming the sheet, its last cell, and the fix.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        return  # not a workbook at all: the parser says so
+    with archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            try:
+                rows, columns, corner = _reach(archive.read(name))
+            except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+                return  # damaged: the parser says how
+            if rows * columns * 8 > max_bytes:
+                raise TranscriptError(
+                    path,
+                    f"the sheet stored as {name} has a value in cell {corner}, making a table of {rows:,} rows by "
+                    f"{columns:,} columns, more than a transcript can be; delete the cells past the transcript "
+                    "(Ctrl+End in Excel goes to the last one), export the sheet as .csv, or pass --max-size-mb "
+                    "to raise the limit.",
+                )
 
 
 def _workbook(data: bytes, path: Path) -> pd.ExcelFile:
@@ -51,9 +120,12 @@ def read_xlsx(
     """
     if sheet is None:
         sheet = columns.sheet if columns.sheet is not None else 0
-    if isinstance(sheet, str) and sheet.isdigit():
+    if isinstance(sheet, str) and sheet.isascii() and sheet.isdigit() and len(sheet) <= 9:
         sheet = int(sheet)
-    workbook = _workbook(read_bytes(path, max_bytes), path)
+    data = read_bytes(path, max_bytes)
+    check_archive(data, path, max_bytes)
+    check_grid(data, path, max_bytes)
+    workbook = _workbook(data, path)
     with workbook:
         names = [str(name) for name in workbook.sheet_names]
         if isinstance(sheet, str) and sheet not in names or isinstance(sheet, int) and not 0 <= sheet < len(names):

@@ -87,7 +87,7 @@ def frame_sessions(
             if key in seen:
                 continue
             seen.add(key)
-        turn: int | str = int(turn_value) if turn_value.lstrip("-").isdigit() else (turn_value or len(session.utterances))
+        turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
         session.utterances.append(
             Utterance(
                 turn=turn,
@@ -104,12 +104,44 @@ def frame_sessions(
     return list(sessions.values())
 
 
+def _turn_number(value: str, path: Path, line: int) -> int | str:
+    """A turn column's value: a whole number as a number, any other text as it is.
+
+    Raises:
+        TranscriptError: a number of more than 18 digits, longer than any count of turns
+            (and than a table's whole-number column holds).
+    """
+    digits = value[1:] if value.startswith("-") else value
+    if not digits.isdecimal():  # "²" and "³" are digits but not decimal, and not numbers int() reads
+        return value
+    if len(digits) > 18:
+        raise TranscriptError(
+            path,
+            f"has a turn number {len(digits):,} digits long ({value[:12]}...); number the turns 0, 1, 2, ... "
+            "or leave the turn column out of the file.",
+            line=line,
+        )
+    return int(value)
+
+
+MAX_COLUMNS = 1000
+"""More columns than any transcript table has: a file with more is refused before it is parsed."""
+
+
 def read_csv(
     path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
 ) -> list[Session]:
     """Read a ``.csv`` or ``.tsv`` transcript. Cells are kept as text: "None" or "NA" stay words."""
     text, used = decode_bytes(read_bytes(path, max_bytes), path, encoding)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    header = text[: text.find("\n")] if "\n" in text else text
+    if header.count(sep) >= MAX_COLUMNS:
+        raise TranscriptError(
+            path,
+            f"has {header.count(sep) + 1:,} columns in its first line, more than the {MAX_COLUMNS:,} a transcript "
+            f"table can have; check that the file is {'tab' if sep == chr(9) else 'comma'}-separated with one header line.",
+            line=1,
+        )
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
     except pd.errors.ParserError as exc:

@@ -39,8 +39,13 @@ from .tabular import Columns
 _TIME = r"\[?\(?(?P<{name}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)\)?\]?"
 _SPEAKER = r"(?P<speaker>[A-Z][\w.'’-]*(?:[ ][A-Z0-9][\w.'’-]*){0,3}|[a-z][\w.'-]{0,14}|[A-Z0-9][\w.'’-]*(?:[ ][\w.'’-]+){0,2})"
 _LINE = re.compile(
-    rf"^\s*(?:{_TIME.format(name='t1')}\s*[-–]?\s*)?{_SPEAKER}\s*(?:{_TIME.format(name='t2')})?\s*:\s?(?P<text>.*)$"
+    rf"^\s*+(?:{_TIME.format(name='t1')}\s*+[-–]?\s*+)?{_SPEAKER}\s*+(?:{_TIME.format(name='t2')})?\s*+:\s?(?P<text>.*)$"
 )
+"""A turn's first line. Each run of spaces is taken whole (``\\s*+``): what follows it never
+starts with a space, so nothing is lost, and a line with a long run of spaces and no colon
+is given up at once instead of trying every way to share the run between two ``\\s*``."""
+_MAX_NAMED = 50
+"""More speakers than a session has; see ``named`` in :func:`split_turns`."""
 _NOT_SPEAKERS = frozenset({"http", "https", "note", "notes", "ps", "re", "subject", "date", "time", "session", "so", "and", "but", "like", "then"})
 
 
@@ -95,15 +100,21 @@ def split_turns(lines: Iterable[tuple[int, str]], known: Callable[[str], bool] |
             by_word.setdefault(word, []).append((name, parts))
 
     def named(speaker: str, text: str) -> list[str]:
-        """The other prefixes a participant-list line such as "Therapist: Dr Anna Lee" names."""
+        """The other prefixes a participant-list line such as "Therapist: Dr Anna Lee" names.
+
+        A line whose every word is in more than :data:`_MAX_NAMED` prefixes is too general to
+        name a participant (and comparing it with them all, line after line, would take time
+        growing with the square of the file)."""
         if len(text) > 80 or text.rstrip().endswith(("?", "!")):
             return []
         words = set(_key(re.sub(r"[^\w\s'-]", " ", text)).split())
         if not 0 < len(words) <= 5:
             return []
         own = _key(speaker)
-        first = min(words, key=lambda w: len(by_word.get(w, ())))
-        return [name for name, parts in by_word.get(first, ()) if words <= parts and name != own]
+        candidates = min((by_word.get(w, []) for w in words), key=len)
+        if len(candidates) > _MAX_NAMED:
+            return []
+        return [name for name, parts in candidates if words <= parts and name != own]
 
     first_use = {key: p for _, _, p, _, key in reversed(rows) if p}
     strong = {key for key, p in first_use.items() if counts[key] > 1 or known(p[0])}
@@ -118,6 +129,7 @@ def split_turns(lines: Iterable[tuple[int, str]], known: Callable[[str], bool] |
     def turns(everything: bool) -> Turns:
         header: list[str] = []
         utterances: list[Utterance] = []
+        texts: list[list[str]] = []
         for number, line, parsed, before, key in rows:
             opens = False
             if parsed is not None:
@@ -130,11 +142,13 @@ def split_turns(lines: Iterable[tuple[int, str]], known: Callable[[str], bool] |
             if opens and parsed is not None:
                 speaker, words, start = parsed
                 utterances.append(Utterance(turn=len(utterances), speaker=speaker, text=words, start=start, line=number))
+                texts.append([words])
             elif utterances:
-                previous = utterances[-1]
-                previous.text = f"{previous.text} {line}".strip()
+                texts[-1].append(line)
             else:
                 header.append(line)
+        for utterance, parts in zip(utterances, texts):
+            utterance.text = joined(parts)
         return Turns(header, utterances)
 
     result = turns(everything=False)
@@ -146,6 +160,13 @@ def split_turns(lines: Iterable[tuple[int, str]], known: Callable[[str], bool] |
 def parse_lines(lines: Iterable[tuple[int, str]]) -> list[Utterance]:
     """The turns of :func:`split_turns`, without the header."""
     return split_turns(lines).utterances
+
+
+def joined(parts: Iterable[str]) -> str:
+    """Stripped pieces of text joined by single spaces, empty ones left out: a turn's text
+    from its lines, gathered first and joined once (joining as each line arrives would copy
+    the turn again for every line)."""
+    return " ".join(part for part in parts if part)
 
 
 def numbered(utterances: list[Utterance]) -> list[Utterance]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,14 @@ def read_whisper_json(
         ) from exc
     except RecursionError as exc:
         raise TranscriptError(path, "is JSON nested too deeply to be a transcript; export the transcript again.") from exc
+    except ValueError as exc:  # a whole number longer than Python reads (sys.get_int_max_str_digits())
+        longest = max(re.finditer(r"[0-9]+", text), key=lambda m: m.end() - m.start(), default=None)
+        size = f"{longest.end() - longest.start():,} digits long" if longest else "too long to read"
+        raise TranscriptError(
+            path,
+            f"holds a number {size}, which no time or speaker can be; fix or remove it, or export the transcript again.",
+            line=text.count("\n", 0, longest.start()) + 1 if longest else None,
+        ) from exc
     segments = data.get("segments") if isinstance(data, dict) else data
     if not isinstance(segments, list):
         if isinstance(data, dict) and "segments" in data:

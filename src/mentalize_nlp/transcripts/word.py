@@ -26,11 +26,12 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from ..errors import TranscriptError
+from .archive import check_archive
 from .decode import MAX_BYTES, read_bytes
 from .session import Session, Utterance
 from .roles import RoleMap
 from .tabular import Columns
-from .txt import numbered, split_turns
+from .txt import joined, numbered, split_turns
 
 _P, _R, _TBL, _TR, _TC = qn("w:p"), qn("w:r"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _TCPR, _GRIDSPAN = qn("w:tcPr"), qn("w:gridSpan")
@@ -86,9 +87,18 @@ def _cells(row: etree._Element) -> list[str]:
             continue
         text = " ".join(paragraph_text(p) for p in cell.iter(_P) if _nearest(p, _TC) is cell).strip()
         span = cell.find(f"{_TCPR}/{_GRIDSPAN}")
-        value = span.get(qn("w:val"), "1") if span is not None else "1"
-        texts.extend([text] * (min(int(value), 64) if value.isdigit() and int(value) > 0 else 1))
+        texts.extend([text] * _span(span.get(qn("w:val"), "1") if span is not None else "1"))
     return texts
+
+
+def _span(value: str) -> int:
+    """How many grid columns a cell's ``w:gridSpan`` covers, 1 to 64: a value that is not a
+    whole number ("²", "2.5") counts as 1, and the number is read only as far as 64."""
+    if not value.isdecimal():
+        return 1
+    value = value.lstrip("0")
+    count = int(value) if 0 < len(value) <= 4 else (64 if value else 0)
+    return min(count, 64) if count > 0 else 1
 
 
 def _nearest(node: etree._Element, tag: str) -> etree._Element | None:
@@ -121,13 +131,17 @@ def _table_turns(table: etree._Element) -> list[Utterance]:
     else:
         return []
     utterances: list[Utterance] = []
+    texts: list[list[str]] = []
     for number, cells in body:
         who, words = _at(cells, speaker).rstrip(":").strip(), _at(cells, text)
         if not who and utterances:
-            utterances[-1].text = f"{utterances[-1].text} {words}".strip()
+            texts[-1].append(words)
         elif who or words:
-            utterances.append(Utterance(turn=len(utterances), speaker=who or "UNKNOWN", text=words,
+            utterances.append(Utterance(turn=len(utterances), speaker=who or "UNKNOWN", text="",
                                         start=_at(cells, start) or None, end=_at(cells, end) or None, line=number))
+            texts.append([words])
+    for utterance, parts in zip(utterances, texts):
+        utterance.text = joined(parts)
     return utterances
 
 
@@ -140,6 +154,7 @@ def read_docx(
 ) -> list[Session]:
     """Read a Word transcript into one session named after the file (``encoding`` is ignored: Word stores Unicode)."""
     data = read_bytes(path, max_bytes)
+    check_archive(data, path, max_bytes)
     try:
         body = docx.Document(io.BytesIO(data)).element.body
     # python-docx, zipfile and lxml raise many exception types for a damaged or foreign file; all mean the same.
@@ -149,6 +164,8 @@ def read_docx(
             path,
             f"is not a readable Word document{hint} ({type(exc).__name__}: {str(exc)[:120]}); open it in Word and save it as .docx again.",
         ) from exc
+    if body is None:
+        raise TranscriptError(path, "is a Word file with no document body (no text at all); open it in Word and save it as .docx again.")
     paragraphs: list[tuple[int, str]] = []
     tables: list[Utterance] = []
     before_table: list[str] = []
