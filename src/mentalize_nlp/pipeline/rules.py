@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import MentalizeError
+from ..jsonl import jsonl_objects
 
 CATEGORIES: tuple[str, ...] = (
     "EMOTION",
@@ -90,25 +91,9 @@ class CueRule:
         return data
 
 
-def jsonl_objects(lines: Iterable[str], source: str, error: type[Exception] = RuleError) -> Iterator[tuple[str, dict]]:
-    """``(where, object)`` per non-blank JSONL line; ``error`` names the line of any that is
-    not a JSON object. Shared by every rule file the package reads."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}, line {number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise error(f"{where}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(data, dict):
-            raise error(f"{where}: each line must be a JSON object")
-        yield where, data
-
-
 def parse_rules(lines: Iterable[str], source: str) -> Iterator[CueRule]:
     """Parse JSONL text into rules; blank lines are skipped."""
-    for where, data in jsonl_objects(lines, source):
+    for where, data in jsonl_objects(lines, source, RuleError):
         yield CueRule.from_dict(data, where)
 
 
