@@ -6,7 +6,6 @@ regression fails the test instead of stalling the suite or filling the memory.
 """
 
 import io
-import json
 import multiprocessing
 import os
 import re
@@ -107,7 +106,7 @@ def test_docx_table_cell_spanning_superscript_two_columns_is_read(tmp_path):
 
 
 def test_docx_with_no_body_is_refused_with_the_fix(tmp_path):
-    data = docx_bytes(lambda xml: re.sub(rb"<w:body>.*</w:body>", b"", xml, flags=re.S))
+    data = docx_bytes(lambda xml: re.sub(rb"<w:body>.*</w:body>", b"", xml, flags=re.DOTALL))
     with pytest.raises(TranscriptError, match=r"nobody\.docx: is a Word file with no document body.*save it as \.docx again"):
         read_transcript(write(tmp_path / "nobody.docx", data))
 

@@ -345,7 +345,7 @@ def _named(session, speaker="T"):
 
 
 def _svg(html, chart_id):
-    return re.search(rf'<svg[^>]* id="{chart_id}".*?</svg>', html, re.S).group(0)
+    return re.search(rf'<svg[^>]* id="{chart_id}".*?</svg>', html, re.DOTALL).group(0)
 
 
 def test_a_speaker_named_like_maths_is_plain_text_in_the_charts(tmp_path):
@@ -361,7 +361,7 @@ def test_any_session_name_sorts_and_gets_a_short_safe_page_name(tmp_path):
     out = write_outputs(tmp_path / "out", pd.concat([_named(n, speaker="T" * 40_000) for n in names], ignore_index=True))
     pages = write_reports(out)
     files = [p.name for p in pages[:-1]]
-    assert len(set(f.lower() for f in files)) == len(names)
+    assert len({f.lower() for f in files}) == len(names)
     assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html", f) and len(f.encode()) <= 100 for f in files)
     assert "con.html" not in files  # a name Windows refuses
     index = pages[-1].read_text(encoding="utf-8")
@@ -411,7 +411,7 @@ def folder_bytes(folder):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_report_that_fails_midway_leaves_the_previous_report_whole(tmp_path, monkeypatch, jobs):
     """An interrupted --html left pages without an index, or new pages beside an old index."""
-    import mentalize_nlp.report.render as render
+    from mentalize_nlp.report import render
 
     frame = pd.concat([_named(f"s{k}") for k in range(1, 17)], ignore_index=True)
     out = write_outputs(tmp_path / "out", frame)

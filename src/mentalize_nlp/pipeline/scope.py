@@ -26,7 +26,7 @@ from itertools import accumulate
 from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.strings import get_string_id
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .cues import SPANS_KEY
 from .extensions import register_extensions
@@ -97,15 +97,13 @@ class ScopeResolver:
                 continue
             t = bisect_right(terminators, cue.start) - 1
             last_terminator = terminators[t] if t >= 0 else -1
-
-            def open_end(modifier: str) -> int | None:
-                """Where the nearest scope of ``modifier`` still open at the cue ends: one in the
-                cue's sentence, ending before it, with no terminator from its end to the cue."""
-                found = ends.get((sent, modifier))
-                i = bisect_right(found, cue.start) - 1 if found else -1
-                return found[i] if i >= 0 and found[i] > last_terminator else None
-
-            negation = open_end("NEGATION")
+            # Where the nearest scope of each modifier still open at the cue ends: one in the
+            # cue's sentence, ending before it, with no terminator from its end to the cue.
+            scope = {
+                modifier: _last_between(ends.get((sent, modifier), ()), last_terminator, cue.start)
+                for modifier in ("HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "GENERIC")
+            }
+            negation = scope["NEGATION"]
             hedges_after = hedge_starts.get(sent, [])
             h = bisect_left(hedges_after, cue.end)
             # a hedge starting within the window after the cue, with no terminator before it
@@ -115,13 +113,13 @@ class ScopeResolver:
                 reach = min(reach, terminators[t])
             p = bisect_right(pseudo_starts, cue.start) - 1
             states = {
-                "hedged": open_end("HEDGE") is not None
-                or (open_end("WEAK_HEDGE") is not None and label not in VERDICTS)
+                "hedged": scope["HEDGE"] is not None
+                or (scope["WEAK_HEDGE"] is not None and label not in VERDICTS)
                 or (h < len(hedges_after) and hedges_after[h] <= reach),
                 "negated": negation is not None and cue.start - negation < self.negation_window,
-                "reported": open_end("REPORTED") is not None and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
+                "reported": scope["REPORTED"] is not None and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
                 "quoted": bool(quoted) and all(i in quoted for i in range(cue.start, cue.end)),
-                "generic": label in {"EMOTION", "FEEL"} and (open_end("GENERIC") is not None or sent in predicted),
+                "generic": label in {"EMOTION", "FEEL"} and (scope["GENERIC"] is not None or sent in predicted),
                 "pseudo": label == "FEEL" and p >= 0 and pseudo_reach[p] > cue.start,
             }
             states["endorsed"] = (states["reported"] or states["quoted"]) and endorsed_until >= cue.end
@@ -151,6 +149,12 @@ class ScopeResolver:
         for open_i, close_i in zip(marks[::2], marks[1::2]):
             inside.update(range(open_i + 1, close_i))
         return inside
+
+
+def _last_between(values: list[int] | tuple[()], low: int, high: int) -> int | None:
+    """The largest of the sorted ``values`` that is above ``low`` and at most ``high``, if any."""
+    i = bisect_right(values, high) - 1
+    return values[i] if i >= 0 and values[i] > low else None
 
 
 @Language.factory(

@@ -20,7 +20,6 @@ from .decode import MAX_BYTES, read_bytes
 from .session import Session
 from .tabular import Columns, frame_sessions
 
-
 _CELL_OR_ROW = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
 _REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
 

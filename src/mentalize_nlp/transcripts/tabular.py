@@ -111,7 +111,7 @@ def _turn_number(value: str, path: Path, line: int) -> int | str:
         TranscriptError: a number of more than 18 digits, longer than any count of turns
             (and than a table's whole-number column holds).
     """
-    digits = value[1:] if value.startswith("-") else value
+    digits = value.removeprefix("-")
     if not digits.isdecimal():  # "²" and "³" are digits but not decimal, and not numbers int() reads
         return value
     if len(digits) > 18:
