@@ -107,16 +107,21 @@ def test_any_error_of_one_reader_is_that_files_failure(tmp_path, monkeypatch, jo
         return real(path, **kwargs)
 
     monkeypatch.setattr(batch, "read_transcript", reader)  # workers are forked, and inherit it
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    for name, text in (("a.txt", SESSION), ("bad.txt", SESSION), ("c.txt", OTHER)):
-        (inputs / name).write_text(text, encoding="utf-8")
-    result = run("score", inputs, "--out", tmp_path / "out", "--jobs", jobs)
+    inputs, result = _score_a_bad_c(tmp_path, jobs)
     assert result.exit_code == 1, result.output
     line = next(l for l in result.stderr.splitlines() if l.startswith("error:"))
     assert "bad.txt" in line and type(error).__name__ in line and "Traceback" not in result.stderr
     assert list(errors(tmp_path / "out")["file"]) == [str(inputs / "bad.txt")]
     assert list(pd.unique(utterances(tmp_path / "out")["session"])) == ["a", "c"]
+
+
+def _score_a_bad_c(tmp_path, jobs):
+    """Score a folder of a.txt, bad.txt and c.txt into tmp_path/out; the input folder and the result."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name, text in (("a.txt", SESSION), ("bad.txt", SESSION), ("c.txt", OTHER)):
+        (inputs / name).write_text(text, encoding="utf-8")
+    return inputs, run("score", inputs, "--out", tmp_path / "out", "--jobs", jobs)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -131,11 +136,7 @@ def test_a_file_the_tagger_chokes_on_is_named_and_the_rest_tagged(tmp_path, monk
         return real(self, sessions)
 
     monkeypatch.setattr(Tagger, "tag_sessions", tag_sessions)
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    for name, text in (("a.txt", SESSION), ("bad.txt", SESSION), ("c.txt", OTHER)):
-        (inputs / name).write_text(text, encoding="utf-8")
-    result = run("score", inputs, "--out", tmp_path / "out", "--jobs", jobs)
+    inputs, result = _score_a_bad_c(tmp_path, jobs)
     assert result.exit_code == 1, result.output
     failed = errors(tmp_path / "out")
     assert list(failed["file"]) == [str(inputs / "bad.txt")] and "could not be tagged (IndexError" in failed["error"].iat[0]
