@@ -33,13 +33,15 @@ from typing import Any
 import pandas as pd
 
 from .errors import MentalizeError, OutputError, TranscriptError
-from .output import (
+from .output import (  # MARKER and raw_cells are part of this module's API too
+    MARKER,
     atomic_folder,
     folder_lock,
     forget_locks,
     leftovers,
     link_tree,
     original_text_frame,
+    raw_cells,
     remove_leftovers,
     spreadsheet_safe_frame,
     write_csv_rows,
@@ -49,7 +51,6 @@ from .tagging import Tagger, load, tag_columns
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
 from .transcripts.decode import MAX_BYTES
 
-MARKER = ".mentalize-output"
 """Marks a folder that ``mentalize score`` wrote, the only kind ``--force`` writes over."""
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -763,15 +764,6 @@ def _mark(out: Path, raw_cells: bool) -> None:
         f"{cells}\n",
         encoding="utf-8",
     )
-
-
-def raw_cells(folder: str | Path) -> bool:
-    """True when the CSV files in ``folder`` were written with ``raw_cells`` (their text as it is);
-    otherwise pass what is read from them through :func:`~mentalize_nlp.output.original_text_frame`."""
-    try:
-        return "(--raw-cells)" in (Path(folder) / MARKER).read_text(encoding="utf-8")
-    except (OSError, UnicodeError):
-        return False
 
 
 def _in_order(submit: Callable[..., Future], work: _Work, chunks: Iterator[tuple[list[str], dict[str, str]]], window: int):

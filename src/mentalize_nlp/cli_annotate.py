@@ -24,8 +24,7 @@ def _read_utterances(directory: Path):
         path = directory / name
         if path.is_file():
             if path.suffix == ".csv":
-                from .batch import raw_cells
-                from .output import original_text_frame
+                from .output import original_text_frame, raw_cells
 
                 frame = pd.read_csv(path, keep_default_na=False, dtype={"text": str, "evidence_spans": str, "session": str})
                 return frame if raw_cells(directory) else original_text_frame(frame)

@@ -270,3 +270,16 @@ def write_csv_rows(handle: IO[str], rows: Iterator[list[object]] | list[list[obj
     writer = csv.writer(handle)
     for row in rows:
         writer.writerow(row if raw else [spreadsheet_safe(cell) for cell in row])
+
+
+MARKER = ".mentalize-output"
+"""The file that marks a folder as written by ``mentalize score`` and says how its CSV cells were written."""
+
+
+def raw_cells(folder: str | Path) -> bool:
+    """True when the CSV files in ``folder`` were written with ``--raw-cells`` (their text as it is);
+    otherwise pass what is read from them through :func:`original_text_frame`."""
+    try:
+        return "(--raw-cells)" in (Path(folder) / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return False

@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import MentalizeError
 from ..jsonl import jsonl_objects
 from ..labels import LABELS
-from ..output import original_text_frame
+from ..output import original_text_frame, raw_cells
 from ..profiles import balance, profile
 
 ABBREVIATIONS: dict[str, str] = {"certainty_labelling": "CL", "feeling_naming": "FN", "perspective_taking": "PT"}
@@ -83,7 +83,7 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Text is read with ``keep_default_na=False`` so that an utterance such as "NA" or "null"
     stays text, and as it was before 'mentalize score' made the CSV cells spreadsheet-safe
-    (see :func:`csv_cells_raw`). Folders scored with ``--format parquet`` or ``jsonl`` are
+    (see :func:`~mentalize_nlp.output.raw_cells`). Folders scored with ``--format parquet`` or ``jsonl`` are
     read too. When the profile table is missing the profiles are computed from the utterances.
 
     Raises:
@@ -96,7 +96,7 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             f"{out_dir} has no utterances.csv; expected the output folder of 'mentalize score'. "
             f"Run 'mentalize score INPUT --out {out_dir}' first, or pass that folder."
         )
-    raw = csv_cells_raw(out_dir)
+    raw = raw_cells(out_dir)
     utterances = _read_table(path, _TEXT_COLUMNS, raw=raw)
     missing = [c for c in _REQUIRED if c not in utterances.columns]
     if missing:
@@ -114,20 +114,6 @@ def read_outputs(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     else:
         profiles = profile(utterances)
     return utterances, profiles
-
-
-def csv_cells_raw(out_dir: str | Path) -> bool:
-    """True when the folder's CSV files hold their text as it is (``mentalize score --raw-cells``).
-
-    Otherwise a text cell that a spreadsheet would run as a formula has a ``'`` in front,
-    which :func:`~mentalize_nlp.output.original_text_frame` takes off again. The folder's
-    ``.mentalize-output`` file says which (read as ``mentalize_nlp.batch.raw_cells`` does,
-    without importing the tagger).
-    """
-    try:
-        return "(--raw-cells)" in (Path(out_dir) / ".mentalize-output").read_text(encoding="utf-8")
-    except (OSError, UnicodeError):
-        return False
 
 
 def _read_table(path: Path, text: Iterable[str], text_suffixes: tuple[str, ...] = (), *, raw: bool = True) -> pd.DataFrame:

@@ -204,11 +204,11 @@ def redact_folder(out_dir: str | Path, names: Sequence[str]) -> None:
 
     ``errors.csv`` and ``sessions.csv`` are redacted too; session file paths lose their listed names.
     """
-    from ..output import atomic_path, original_text_frame, spreadsheet_safe_frame
-    from .data import _FORMATS, csv_cells_raw, read_outputs
+    from ..output import atomic_path, original_text_frame, raw_cells, spreadsheet_safe_frame
+    from .data import _FORMATS, read_outputs
 
     out_dir = Path(out_dir)
-    raw = csv_cells_raw(out_dir)  # the text is read as it was and written back as the folder's CSV files hold it
+    raw = raw_cells(out_dir)  # the text is read as it was and written back as the folder's CSV files hold it
 
     def read_csv(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)

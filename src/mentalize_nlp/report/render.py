@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..output import atomic_folder, link_tree, original_text_frame
+from ..output import atomic_folder, link_tree, original_text_frame, raw_cells
 from . import charts
 from .data import (
     ABBREVIATIONS,
@@ -35,7 +35,6 @@ from .data import (
     NAMES,
     SessionFigures,
     assign_groups,
-    csv_cells_raw,
     is_missing,
     kind_counts,
     real_talk_agreement,
@@ -330,7 +329,7 @@ def _sessions_table(out_dir: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return table if csv_cells_raw(out_dir) else original_text_frame(table)
+    return table if raw_cells(out_dir) else original_text_frame(table)
 
 
 _MIN_PER_WORKER = 8
