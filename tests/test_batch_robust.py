@@ -327,6 +327,16 @@ def test_leftovers_of_an_interrupted_run_are_removed_by_the_next(tmp_path):
     assert (out / "my-notes.txt").read_text(encoding="utf-8") == "mine"  # what is not a result stays
 
 
+def test_leftovers_of_a_killed_report_are_removed_by_the_next_report(tmp_path):
+    first, _ = _two_sets(tmp_path)
+    out = tmp_path / "out"
+    assert run("score", first, "--out", out).exit_code == 0
+    (out / ".report.k3j_x.part").mkdir()
+    (out / ".report.k3j_x.part" / "page.html").write_text("transcript text", encoding="utf-8")
+    assert run("report", out).exit_code == 0
+    assert (out / "report" / "index.html").is_file() and not list(out.glob(".report.*.part"))
+
+
 def _children(pid: int) -> set[int]:
     try:
         return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}

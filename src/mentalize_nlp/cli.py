@@ -273,7 +273,7 @@ def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | No
 def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
     """Write self-contained HTML supervision reports for the scored sessions in DIR into DIR/report/."""
     from .errors import OutputError
-    from .output import FolderLocked, folder_lock
+    from .output import FolderLocked, folder_lock, remove_leftovers
 
     with contextlib.ExitStack() as stack:
         try:
@@ -282,6 +282,8 @@ def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
             raise RunError(str(exc)) from exc
         except OutputError:
             pass  # the lock cannot be put beside DIR: write the report without it, as before
+        else:
+            remove_leftovers(directory / "report")  # what a killed report run left beside DIR/report
         _write_reports(directory, groups_file, group_pattern, error=UsageError, redact=redact or bool(redact_names),
                        redact_names=_redact_names(redact_names, UsageError))
 
