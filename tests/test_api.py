@@ -107,3 +107,13 @@ def test_tag_frame_keeps_every_column_and_the_index(tagger, extra, index):
     assert list(out.index) == index
     pd.testing.assert_frame_equal(out[frame.columns], frame)
     assert len(out.columns) == len(set(out.columns))
+
+
+def test_a_turn_written_like_a_huge_number_stays_text(tagger, tmp_path):
+    """A CSV turn of "1e30" crashed tagging: it parsed as a number too large for a whole-number column."""
+    from mentalize_nlp import read_transcript
+
+    path = tmp_path / "s.csv"
+    path.write_text("turn,speaker,text\n1e30,T,Hello.\n1,C,I feel sad.\n", encoding="utf-8")
+    table = tagger.tag_sessions(read_transcript(path))
+    assert list(table["turn"]) == ["1e30", "1"] and table["feeling_naming"].tolist() == [0, 1]

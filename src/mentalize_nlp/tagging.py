@@ -167,10 +167,11 @@ class Tagger:
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
         turns = pd.Series([u.turn for _, u in utterances], dtype=object)
         numeric = pd.to_numeric(turns, errors="coerce")
+        whole = numeric.notna().all() and (numeric % 1 == 0).all() and (numeric.abs() < 2**63).all()  # "1e30" stays text
         base = pd.DataFrame(
             {
                 "session": [name for name, _ in utterances],
-                "turn": numeric.astype("Int64") if numeric.notna().all() and (numeric % 1 == 0).all() else turns.astype(str),
+                "turn": numeric.astype("Int64") if whole else turns.astype(str),
                 "speaker": [u.speaker for _, u in utterances],
                 "role": [u.role or "other" for _, u in utterances],
                 "text": [u.text for _, u in utterances],
