@@ -49,7 +49,7 @@ from .output import (  # MARKER and raw_cells are part of this module's API too
 from .profiles import profile
 from .tagging import Tagger, load, tag_columns
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
-from .transcripts.decode import MAX_BYTES
+from .transcripts.decode import MAX_BYTES, check_regular
 
 """Marks a folder that ``mentalize score`` wrote, the only kind ``--force`` writes over."""
 
@@ -209,9 +209,11 @@ def _not_regular(path: str | Path) -> str | None:
         return None  # missing or unreadable: the reader says so
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
-    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-    return f"is {kind}, not a transcript file, and is never opened; save the transcript to a file and give that."
+    try:
+        check_regular(Path(path))  # the reader's own check, and its words
+    except TranscriptError as exc:
+        return exc.reason
+    return None
 
 
 def _tail(parts: tuple[str, ...], k: int) -> tuple[str, ...]:
@@ -356,11 +358,6 @@ class SessionNote:
 
 
 def _read(path: str, options: ReadOptions, name: str | None) -> list[Session]:
-    if os.path.isdir(path):
-        raise TranscriptError(path, "is a folder, not a file (was it a file when the inputs were listed, and replaced since?).")
-    reason = _not_regular(path)
-    if reason:
-        raise TranscriptError(path, reason)
     extra: dict[str, Any] = {} if options.encoding is None else {"encoding": options.encoding}
     sessions = read_transcript(path, columns=options.columns, roles=options.roles, max_bytes=options.max_bytes, **extra)
     if name is not None:
