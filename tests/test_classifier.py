@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,8 +23,9 @@ def test_metadata_describes_the_shipped_model():
     assert meta["scores"]["written_test"]["n"] == meta["n_test_written"] > 0
     real = meta["scores"]["real_test"]
     assert real["turns"] > 1000 and set(real["by_source"]) == {"annomi", "mibot", "counselchat"}
+    assert len(meta["calibration"]) == len(meta["length_edges"]) + 1 and len(meta["thresholds"]) == len(LABELS)
     for label in LABELS:
-        assert set(meta["calibration"][label]) == {"x", "y"}
+        assert all(set(group[label]) == {"x", "y"} for group in meta["calibration"])
         assert 0 < meta["error_rates"][label]["tpr"] <= 1
 
 
@@ -83,7 +85,7 @@ def test_training_is_deterministic_and_never_sees_the_test_rows(small_corpus, sm
 
 def test_without_a_real_corpus_calibration_comes_from_the_corpus_itself(small_corpus):
     model = train(small_corpus, None, folds=3)
-    assert set(model.metadata["calibration"]) == set(LABELS)
+    assert all(set(group) == set(LABELS) for group in model.metadata["calibration"])
     assert "real_test" not in model.metadata["scores"]
 
 
@@ -125,3 +127,38 @@ def test_another_scikit_learn_version_says_what_to_install(tmp_path, monkeypatch
     monkeypatch.setattr(sklearn, "__version__", "1.6.1")
     with pytest.raises(ModelError, match=r"scikit-learn==1\.9\.\*"):
         load(tmp_path)
+
+
+def test_a_turn_leans_further_when_two_of_its_sentences_lean_and_shows_the_stronger_one():
+    from mentalize_nlp.classifier import turn_scores
+
+    proba = np.array([[0.5, 0.1], [0.5, 0.3], [0.2, 0.0]])
+    scores, carrier, lengths = turn_scores(proba, np.array([0, 0, 1]), 2)
+    np.testing.assert_allclose(scores, [[0.75, 1 - 0.9 * 0.7], [0.2, 0.0]])
+    assert carrier.tolist() == [[0, 1], [2, 2]]
+    assert lengths.tolist() == [2, 1]
+
+
+def test_long_turns_are_calibrated_with_the_map_of_their_length_group():
+    from mentalize_nlp.classifier import Classifier
+
+    meta = {"labels": [LABELS[0]], "length_edges": [2, 4], "thresholds": [0.7],
+            "calibration": [{LABELS[0]: {"x": [0, 1], "y": [0, 1]}}, {LABELS[0]: {"x": [0, 1], "y": [0, 0.5]}},
+                            {LABELS[0]: {"x": [0, 1], "y": [0, 0.25]}}]}
+    classifier = Classifier(estimator=None, metadata=meta)
+    raw, lengths = np.array([[0.8], [0.8], [0.8], [0.6]]), np.array([1, 3, 4, 7])
+    np.testing.assert_allclose(classifier.calibrate(raw, lengths)[:, 0], [0.8, 0.4, 0.2, 0.15])
+    assert classifier.decide(raw)[:, 0].tolist() == [1, 1, 1, 0]
+
+
+def test_a_length_group_with_too_few_coded_turns_uses_the_map_of_all_turns():
+    from mentalize_nlp.training import MIN_GROUP, fit_calibration
+
+    rng = np.random.default_rng(0)
+    truth = (rng.random((400, 3)) < 0.3).astype(int)
+    scores = np.clip(truth * 0.5 + rng.random((400, 3)) * 0.5, 0, 1)
+    lengths = np.where(np.arange(400) < 400 - MIN_GROUP // 2, 1, 5)  # too few long turns for their own map
+    calibration = fit_calibration(scores, truth, lengths)
+    overall = fit_calibration(scores, truth, np.ones(400, dtype=int), edges=())[0]
+    assert calibration[2] == calibration[1] == overall
+    assert calibration[0] != overall  # the short turns, with enough rows, have their own

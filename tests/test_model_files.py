@@ -47,8 +47,9 @@ def small_model(tmp_path_factory):
     estimator = build_estimator().fit(X, Y)
     metadata = {
         "labels": list(LABELS),
+        "length_edges": [2, 4],
         "thresholds": [0.5, 0.6, 0.7],
-        "calibration": {label: {"x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 1.0]} for label in LABELS},
+        "calibration": [{label: {"x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 1.0]} for label in LABELS}] * 3,
         "error_rates": {label: {"tpr": 0.5, "fpr": 0.1, "n": 24} for label in LABELS},
         "review_band": [0.3, 0.7],
         "versions": library_versions(),
@@ -186,7 +187,7 @@ BROKEN = {
     "metadata not UTF-8": (_write(METADATA, b"\xff\xfe{}"), METADATA, "cannot be read"),
     "metadata a list": (_write(METADATA, b"[1, 2]"), METADATA, "not a JSON object"),
     "deeply nested metadata": (_write(METADATA, b"[" * 100_000), METADATA, "cannot be read"),
-    "no format": (_edit("format", KeyError), METADATA, "model format None.*reads format 2"),
+    "no format": (_edit("format", KeyError), METADATA, "model format None.*reads format 3"),
     "absolute path": (_edit("artefact", "/etc/passwd"), METADATA, "not a file of the model's own folder"),
     "path with a folder": (_edit("artefact", "sub/x.npz"), METADATA, "not a file of the model's own folder"),
     "parent folder": (_edit("artefact", ".."), METADATA, "not a file of the model's own folder"),
@@ -223,8 +224,13 @@ SEALED = {
     "thresholds short": (_edit("thresholds", [0.5]), "'thresholds' should be 3 numbers"),
     "thresholds as text": (_edit("thresholds", ["0.5", "0.6", "0.7"]), "'thresholds' should be 3 numbers"),
     "thresholds not finite": (_edit("thresholds", [0.5, float("nan"), 0.7]), "'thresholds' should be 3 numbers"),
+    "length edges decreasing": (_edit("length_edges", [4, 2]), "'length_edges' should be increasing whole numbers"),
+    "length edge of one sentence": (_edit("length_edges", [1, 4]), "'length_edges' should be"),
+    "length edges as text": (_edit("length_edges", "2,4"), "'length_edges' should be"),
     "review band": (_edit("review_band", 0.3), "'review_band' should be two numbers"),
-    "calibration lengths": (_edit("calibration", {LABELS[0]: {"x": [0, 1], "y": [0]}}), "'calibration' should be"),
+    "calibration lengths": (_edit("calibration", [{LABELS[0]: {"x": [0, 1], "y": [0]}}] * 3), "'calibration' should be"),
+    "one calibration map per label, as format 2 had": (_edit("calibration", {LABELS[0]: {"x": [0, 1], "y": [0, 1]}}), "'calibration' should be 3 objects"),
+    "calibration for two length groups": (_edit("calibration", [{}] * 2), "'calibration' should be 3 objects"),
     "error rates": (_edit("error_rates", {LABELS[0]: {"tpr": "high"}}), "'error_rates' should be"),
     "no versions": (_edit("versions", KeyError), "does not say which scikit-learn"),
     "other scikit-learn": (_edit("versions", {"scikit-learn": "1.6.1"}), r"scikit-learn 1\.6\.1; this environment has .*scikit-learn==1\.6\.\*"),
@@ -285,8 +291,8 @@ def _assert_refused_plainly_or_usable(folder: Path) -> None:
         message = str(exc)
         assert str(folder) in message and "mentalize train" in message and "\n" not in message
     else:  # whatever loads must tag without failing
-        raw = classifier.unit_proba(units(6))
-        classifier.calibrate(raw), classifier.decide(raw), classifier.review_band
+        raw, lengths = classifier.unit_proba(units(6)), np.array([1, 2, 3, 4, 5, 9])
+        classifier.calibrate(raw, lengths), classifier.decide(raw), classifier.review_band
         [classifier.error_rates(label) for label in classifier.labels]
 
 

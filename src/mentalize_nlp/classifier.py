@@ -2,8 +2,9 @@
 
 The estimator is a stock ``Pipeline``: a ``ColumnTransformer`` over a unit's content words
 (word n-gram TF-IDF) and its cue features (``DictVectorizer``), then one logistic
-regression per label. A unit is a sentence; a turn takes the score of its most telling
-sentence, which is then calibrated (:mod:`mentalize_nlp.calibration`).
+regression per label. A unit is a sentence; a turn's score is the chance that any of its
+sentences carries the label (:func:`turn_scores`), decided at one threshold per label and
+calibrated with the map of its length (:mod:`mentalize_nlp.calibration`).
 
 A model folder holds two files, neither of which can run code when read: the metadata
 (JSON: labels, thresholds, calibration, error rates, the estimator's parameters and
@@ -60,22 +61,31 @@ def build_estimator(C: float = 0.5, *, min_df: int = 2) -> Pipeline:
     return Pipeline([("features", features), ("model", model)])
 
 
-def turn_max(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per doc and label, the highest unit probability and the index of the unit that has it.
+LENGTH_EDGES = (2, 4)
+"""Turn lengths, in sentences, at which the next calibration map starts: turns of 1, of 2-3
+and of 4 or more sentences are calibrated on their own, because the same turn score means
+less in a long turn, which has more chances to score by accident."""
 
-    Units of one doc are contiguous and every doc has at least one, so a turn's score is
-    the score of its most telling sentence, and that sentence is what carried the label.
+
+def turn_scores(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per doc and label, the chance that at least one of its sentences carries the label,
+    the index of the sentence most likely to, and the doc's number of sentences.
+
+    The chance is the noisy-or of the sentences' scores, ``1 - prod(1 - p)``: two
+    sentences that each lean towards a label make the turn lean further than either does
+    alone, while the label is still shown on the one sentence that carried it most. Units
+    of one doc are contiguous and every doc has at least one.
     """
+    width = unit_proba.shape[1] if unit_proba.ndim == 2 else 0
     if not n_docs:
-        width = unit_proba.shape[1] if unit_proba.ndim == 2 else 0
-        return np.zeros((0, width)), np.zeros((0, width), dtype=int)
+        return np.zeros((0, width)), np.zeros((0, width), dtype=int), np.zeros(0, dtype=int)
     starts = np.flatnonzero(np.r_[True, unit_doc[1:] != unit_doc[:-1]])
-    best = np.maximum.reduceat(unit_proba, starts, axis=0)
-    carrier = np.empty(best.shape, dtype=int)
     ends = np.r_[starts[1:], len(unit_doc)]
+    miss = np.add.reduceat(np.log1p(-np.clip(unit_proba, 0.0, 1.0 - 1e-9)), starts, axis=0)
+    carrier = np.empty((n_docs, width), dtype=int)
     for d, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
         carrier[d] = s + np.argmax(unit_proba[s:e], axis=0)
-    return best, carrier
+    return -np.expm1(miss), carrier, ends - starts
 
 
 @dataclass
@@ -90,8 +100,17 @@ class Classifier:
         return tuple(self.metadata.get("labels", LABELS))
 
     @property
+    def length_edges(self) -> tuple[int, ...]:
+        """Turn lengths (in sentences) at which a new calibration map starts."""
+        return tuple(int(e) for e in self.metadata.get("length_edges", LENGTH_EDGES))
+
+    @property
     def thresholds(self) -> np.ndarray:
         return np.asarray(self.metadata.get("thresholds", [0.5] * len(self.labels)), dtype=float)
+
+    def length_group(self, lengths: np.ndarray) -> np.ndarray:
+        """The turn-length group of each turn, from its number of sentences."""
+        return np.digitize(np.asarray(lengths), self.length_edges)
 
     @property
     def review_band(self) -> tuple[float, float]:
@@ -109,10 +128,17 @@ class Classifier:
             return np.zeros((0, len(self.labels)))
         return np.column_stack([p[:, 1] for p in self.estimator.predict_proba(X)])
 
-    def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from raw turn scores, label by label."""
-        maps = self.metadata.get("calibration", {})
-        return np.column_stack([apply_isotonic(raw[:, j], maps.get(label)) for j, label in enumerate(self.labels)]) if len(raw) else raw
+    def calibrate(self, raw: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from raw turn scores and the turns' lengths in sentences,
+        label by label, with the map of each turn's length group."""
+        maps = self.metadata.get("calibration", [])
+        group = self.length_group(lengths)
+        proba = np.array(raw, dtype=float)
+        for g in np.unique(group).tolist():
+            rows = group == g
+            for j, label in enumerate(self.labels):
+                proba[rows, j] = apply_isotonic(raw[rows, j], maps[g].get(label) if g < len(maps) else None)
+        return proba
 
     def decide(self, raw: np.ndarray) -> np.ndarray:
         """0/1 labels from raw turn scores, with the per-label thresholds."""
@@ -138,8 +164,9 @@ def library_versions() -> dict[str, str]:
     }
 
 
-FORMAT = 2
-"""The model folder's format: metadata JSON and an ``.npz`` data file (1 was a pickle)."""
+FORMAT = 3
+"""The model folder's format: metadata JSON and an ``.npz`` data file (1 was a pickle; 2
+had one calibration map per label for every turn length)."""
 
 SEAL = "model_sha256"
 """The metadata key of the SHA-256 that covers every other metadata value."""
@@ -298,15 +325,19 @@ def _check_values(meta: dict[str, Any], meta_path: Path, rebuild: str) -> None:
     labels = meta.get("labels", list(LABELS))
     if not (isinstance(labels, list) and all(isinstance(l, str) and l in LABELS for l in labels) and 0 < len(set(labels)) == len(labels)):
         refuse("labels", f"a list of distinct labels from: {', '.join(LABELS)}")
+    edges = meta.get("length_edges", list(LENGTH_EDGES))
+    if not (_numbers(edges) and all(isinstance(e, int) and e > 1 for e in edges) and edges == sorted(set(edges))):
+        refuse("length_edges", "increasing whole numbers of sentences, each above 1")
+    groups = len(edges) + 1
     if not _numbers(meta.get("thresholds", [0.5] * len(labels)), len(labels)):
         refuse("thresholds", f"{len(labels)} numbers, one per label")
     if not _numbers(meta.get("review_band", [0.3, 0.7]), 2):
         refuse("review_band", "two numbers")
-    calibration = meta.get("calibration", {})
-    if not (isinstance(calibration, dict) and all(
+    calibration = meta.get("calibration", [{}] * groups)
+    if not (isinstance(calibration, list) and len(calibration) == groups and all(isinstance(maps, dict) and all(
             isinstance(c, dict) and _numbers(c.get("x")) and _numbers(c.get("y"), len(c["x"]))
-            for label, c in calibration.items() if label in labels)):
-        refuse("calibration", "per label, lists 'x' and 'y' of numbers, as long as each other")
+            for label, c in maps.items() if label in labels) for maps in calibration)):
+        refuse("calibration", f"{groups} objects (one per turn-length group) giving, per label, lists 'x' and 'y' of numbers, as long as each other")
     rates = meta.get("error_rates", {})
     if not (isinstance(rates, dict) and all(
             isinstance(r, dict) and _numbers([r.get("tpr"), r.get("fpr")]) for label, r in rates.items() if label in labels)):

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from . import classifier as classifier_module
-from .classifier import Classifier, turn_max
+from .classifier import Classifier, turn_scores
 from .features import featurise
 from .pipeline import SPANS_KEY, build_pipeline
 from .profiles import NO_CUE
@@ -86,9 +86,10 @@ class Tagger:
     def tag_texts(self, texts: Sequence[str]) -> pd.DataFrame:
         """Tag raw utterance texts, deciding sentence by sentence.
 
-        Each sentence of a text is scored on its own; the text takes, per label, the score
-        of its most telling sentence, calibrated so that ``p_<label>`` is the share of such
-        utterances that human coders label so on real talk.
+        Each sentence of a text is scored on its own; the text's score, per label, is the
+        chance that any of its sentences carries the label, calibrated so that
+        ``p_<label>`` is the share of such utterances that human coders label so on real
+        talk. The evidence comes from the sentence with the highest score.
 
         Returns:
             One row per text: a 0/1 column per label, ``p_<label>`` probabilities,
@@ -106,8 +107,8 @@ class Tagger:
             return pd.DataFrame(columns=tag_columns(self.labels))
         docs, units, X = featurise(self.nlp, texts, self.batch_size)
         unit_doc = np.fromiter((u.doc for u in units), dtype=int, count=len(units))
-        raw, carrier = turn_max(self.classifier.unit_proba(X), unit_doc, len(docs))
-        proba = self.classifier.calibrate(raw)
+        raw, carrier, lengths = turn_scores(self.classifier.unit_proba(X), unit_doc, len(docs))
+        proba = self.classifier.calibrate(raw, lengths)
         decided = self.classifier.decide(raw)
         low, high = self.classifier.review_band
         table = pd.DataFrame(decided, columns=list(self.labels))

@@ -6,8 +6,9 @@ and the real one (sentences of real sessions, coded by hand). Rows whose ``split
 
 On the real training rows, a grouped cross-validation (whole sessions held out) gives
 every real utterance a score from a model that never saw its session. Those
-*out-of-fold* scores fit the calibration, pick the thresholds and measure the error rates
-that correct session counts (:mod:`mentalize_nlp.calibration`). The final model is then
+*out-of-fold* scores, combined to turns as the tagger combines them, pick the thresholds,
+fit the calibration of each turn-length group, and measure the error rates that correct
+session counts (:mod:`mentalize_nlp.calibration`). The final model is then
 fitted on all training rows and measured on the real and written test rows.
 """
 
@@ -25,7 +26,7 @@ from sklearn.model_selection import GroupKFold
 from spacy.language import Language
 
 from .calibration import choose_threshold, error_rates, fit_isotonic
-from .classifier import Classifier, build_estimator, library_versions, save
+from .classifier import LENGTH_EDGES, Classifier, build_estimator, library_versions, save, turn_scores
 from .corpus import DEFAULT_SHARED, corpus_hash, read_corpus, resolve_text
 from .errors import CorpusError
 from .features import featurise
@@ -60,16 +61,37 @@ def session_keys(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(frame.index.astype(str), index=frame.index)
 
 
-def turn_table(frame: pd.DataFrame, unit_scores: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Collapse sentence rows to turns: gold labels OR-ed, scores maxed, first-row metadata kept."""
+def turn_table(frame: pd.DataFrame, unit_scores: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Collapse sentence rows to turns: gold labels OR-ed, first-row metadata kept, and the
+    turn scores and lengths (in sentences) the tagger would give (:func:`turn_scores`)."""
     keys = turn_keys(frame).to_numpy()
-    order = pd.unique(keys)
-    index = pd.Index(order).get_indexer(keys)
-    scores = np.zeros((len(order), unit_scores.shape[1]))
-    np.maximum.at(scores, index, unit_scores)
+    index = pd.Index(pd.unique(keys)).get_indexer(keys)
+    order = np.argsort(index, kind="stable")
+    scores, _, lengths = turn_scores(unit_scores[order], index[order], int(index.max()) + 1 if len(index) else 0)
     gold = frame[list(LABELS)].groupby(index).max()
     meta = frame.drop(columns=list(LABELS)).groupby(index).first()
-    return pd.concat([meta, gold], axis=1).reset_index(drop=True), scores
+    return pd.concat([meta, gold], axis=1).reset_index(drop=True), scores, lengths
+
+
+MIN_GROUP = 20
+"""Turns with and without a label a turn-length group needs for its own calibration map;
+a smaller group uses the map fitted on all turns."""
+
+
+def fit_calibration(scores: np.ndarray, truth: np.ndarray, lengths: np.ndarray,
+                    edges: tuple[int, ...] = LENGTH_EDGES) -> list[dict]:
+    """Calibration maps per turn-length group and label, from out-of-fold turn scores,
+    gold labels (one column per label) and turn lengths."""
+    groups = np.digitize(lengths, edges)
+    calibration: list[dict] = [{} for _ in range(len(edges) + 1)]
+    for j, label in enumerate(LABELS):
+        overall = fit_isotonic(scores[:, j], truth[:, j])
+        for g in range(len(edges) + 1):
+            rows = groups == g
+            positives = int(truth[rows, j].sum())
+            enough_rows = min(positives, int(rows.sum()) - positives) >= MIN_GROUP
+            calibration[g][label] = fit_isotonic(scores[rows, j], truth[rows, j]) if enough_rows else overall
+    return calibration
 
 
 def _fit(X: pd.DataFrame, Y: np.ndarray, weights: np.ndarray, C: float) -> Classifier:
@@ -157,21 +179,20 @@ def train(
     with warnings.catch_warnings():  # too little data is reported by enough(), not by library warnings
         warnings.simplefilter("ignore")
         oof = out_of_fold(Xc, Yc, session_keys(calib_source), fixed, C, folds, weight)
-    turns, turn_scores = turn_table(calib_source, oof)
-    calibration, thresholds, rates, oof_scores = {}, [], {}, {}
-    for j, label in enumerate(LABELS):
-        truth = turns[label].to_numpy(dtype=int)
-        calibration[label] = fit_isotonic(turn_scores[:, j], truth)
-        thresholds.append(choose_threshold(turn_scores[:, j], truth))
-        rates[label] = error_rates((turn_scores[:, j] >= thresholds[-1]).astype(int), truth)
-    predicted = pd.DataFrame((turn_scores >= np.array(thresholds)).astype(int), columns=list(LABELS))
-    oof_scores = scores_dict(turns, predicted)
+    turns, oof_turns, lengths = turn_table(calib_source, oof)
+    truth = turns[list(LABELS)].to_numpy(dtype=int)
+    thresholds = [choose_threshold(oof_turns[:, j], truth[:, j]) for j in range(len(LABELS))]
+    calibration = fit_calibration(oof_turns, truth, lengths)
+    decided = (oof_turns >= np.asarray(thresholds)).astype(int)
+    rates = {label: error_rates(decided[:, j], truth[:, j]) for j, label in enumerate(LABELS)}
+    oof_scores = scores_dict(turns, pd.DataFrame(decided, columns=list(LABELS)))
 
     X_all = Xc if fixed is None else pd.concat([fixed[0], Xc], ignore_index=True)
     Y_all = Yc if fixed is None else np.vstack([fixed[1], Yc])
     w_all = None if fixed is None else np.r_[np.ones(len(fixed[0])), np.full(len(Xc), weight)]
     model = _fit(X_all, Y_all, w_all, C)
-    model.metadata.update({"thresholds": thresholds, "calibration": calibration, "error_rates": rates, "review_band": list(REVIEW_BAND)})
+    model.metadata.update({"length_edges": list(LENGTH_EDGES), "thresholds": thresholds, "calibration": calibration,
+                           "error_rates": rates, "review_band": list(REVIEW_BAND)})
 
     from .tagging import Tagger
 
@@ -231,7 +252,7 @@ def model_card(meta: dict) -> str:
     lines = [f"# Model card: {meta.get('name', 'mentalize-classifier')}", "",
              f"- Trained on `{meta.get('corpus')}` (SHA-256 {str(meta.get('corpus_sha256'))[:16]}…)"
              + (f" and `{meta['real_corpus']}` (SHA-256 {str(meta.get('real_corpus_sha256'))[:16]}…)" if meta.get("real_corpus") else ""),
-             f"- {meta.get('n_train')} training rows; thresholds {meta.get('thresholds')}; C={meta.get('C')}",
+             f"- {meta.get('n_train')} training rows; C={meta.get('C')}; thresholds {meta.get('thresholds')}",
              "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
     scores = meta.get("scores", {})
     for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data)"),
