@@ -252,7 +252,7 @@ def model_card(meta: dict) -> str:
     lines = [f"# Model card: {meta.get('name', 'mentalize-classifier')}", "",
              f"- Trained on `{meta.get('corpus')}` (SHA-256 {str(meta.get('corpus_sha256'))[:16]}…)"
              + (f" and `{meta['real_corpus']}` (SHA-256 {str(meta.get('real_corpus_sha256'))[:16]}…)" if meta.get("real_corpus") else ""),
-             f"- {meta.get('n_train')} training rows; C={meta.get('C')}; thresholds {meta.get('thresholds')}",
+             f"- {meta.get('n_train')} training rows; thresholds {meta.get('thresholds')}; C={meta.get('C')}",
              "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
     scores = meta.get("scores", {})
     for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data)"),
