@@ -391,6 +391,37 @@ def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
     assert folder_bytes(out) == before
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_report_workers_end_when_the_report_is_killed(tmp_path):
+    """A killed `mentalize report` left its page-writing workers running on transcript text."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for n in range(240):
+        (inputs / f"s{n:03d}.txt").write_text(SESSION * 8, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run("score", inputs, "--out", out).exit_code == 0
+    workers: set[int] = set()
+    process = subprocess.Popen([sys.executable, "-m", "mentalize_nlp", "report", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
+            workers |= _children(process.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2 and process.poll() is None, "the report ended before it could be killed"
+        process.kill()
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        survivors = [pid for pid in workers if _alive(pid)]
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not survivors
+
+
 # ------------------------------------------------------------------ cells a spreadsheet cannot run
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -19,7 +19,6 @@ import dataclasses
 import os
 import signal
 import stat
-import sys
 import threading
 import traceback
 from collections import Counter, deque
@@ -37,7 +36,7 @@ from .output import (  # MARKER and raw_cells are part of this module's API too
     MARKER,
     atomic_folder,
     folder_lock,
-    forget_locks,
+    worker_init,
     leftovers,
     link_tree,
     original_text_frame,
@@ -536,25 +535,6 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str
 _WORKER: dict[str | None, Tagger] = {}
 
 
-def _worker_init(parent: int) -> None:
-    """Prepare a worker process: it ends with its parent, and SIGTERM ends it at once.
-
-    A forked worker inherits the parent's handlers and lock files; it drops both. On Linux
-    the kernel kills the worker when the parent dies, however the parent dies.
-    """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    forget_locks()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-
 @dataclass(frozen=True)
 class _Work:
     """How every chunk of a run is scored; travels with each chunk to the worker that scores it."""
@@ -711,7 +691,7 @@ def _score(found: Inputs, tmp: Path, tagger: Tagger | None, work: _Work, result:
     # Load once here: where workers are forked they inherit the loaded tagger instead of each building one.
     cached = _WORKER.get(work.model)
     _WORKER[work.model] = tagger or cached or load(work.model)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_init, initargs=(os.getpid(),))
     try:
         write(_WORKER[work.model].labels, _in_order(pool.submit, work, chunks, 2 * jobs))
     except BaseException:

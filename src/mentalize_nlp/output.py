@@ -13,7 +13,9 @@ import glob
 import os
 import re
 import shutil
+import signal
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,6 +201,25 @@ def forget_locks() -> None:
     for handle, _depth in _HELD.values():
         handle.close()
     _HELD.clear()
+
+
+def worker_init(parent: int) -> None:
+    """Prepare a worker process of a run: it ends with its parent, and SIGTERM ends it at once.
+
+    A forked worker inherits the parent's handlers and lock files; it drops both. On Linux
+    the kernel kills the worker when the parent dies, however the parent dies.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    forget_locks()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 # ---------------------------------------------------------------- spreadsheet-safe cells

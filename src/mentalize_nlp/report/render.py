@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..output import atomic_folder, link_tree, original_text_frame, raw_cells
+from ..output import atomic_folder, link_tree, original_text_frame, raw_cells, worker_init
 from . import charts
 from .data import (
     ABBREVIATIONS,
@@ -349,7 +349,8 @@ def _rendered(tasks: list[tuple], jobs: int | None) -> Iterator[Iterator[dict[st
         return
     real_talk_agreement()  # read once, before the workers fork
     response_rules()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=worker_init,
+                             initargs=(os.getpid(),)) as pool:
         # small chunks, so that both workers stay busy to the end
         yield pool.map(_render_session, tasks, chunksize=max(1, len(tasks) // (workers * 16)))
 
