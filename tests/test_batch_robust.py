@@ -289,6 +289,7 @@ def test_a_run_that_fails_after_reading_leaves_the_old_set_intact(tmp_path, monk
     before = folder_bytes(out)
 
     def half_a_report(out_dir, **kwargs):
+        (Path(out_dir) / "report").mkdir(exist_ok=True)
         (Path(out_dir) / "report" / "s2.html").write_text("<p>half</p>", encoding="utf-8")
         raise OSError(28, "No space left on device")
 
@@ -298,6 +299,22 @@ def test_a_run_that_fails_after_reading_leaves_the_old_set_intact(tmp_path, monk
     assert "No space left on device" in result.output and "as it was" in result.output
     assert folder_bytes(out) == before
     assert no_leftovers(out)
+
+
+def test_a_new_set_without_html_leaves_the_old_report_pages_behind_but_keeps_ones_own_notes(tmp_path):
+    """Re-scoring without --html kept report pages that described the previous results."""
+    first, second = _two_sets(tmp_path)
+    out = tmp_path / "out"
+    assert run("score", first, "--out", out, "--html").exit_code == 0
+    assert (out / "report" / "s1.html").is_file()
+    (out / "report" / "supervision-notes.txt").write_text("mine", encoding="utf-8")
+    assert run("score", second, "--out", out, "--force").exit_code == 0
+    assert sorted(p.name for p in (out / "report").iterdir()) == ["supervision-notes.txt"]
+    assert (out / "report" / "supervision-notes.txt").read_text(encoding="utf-8") == "mine"
+    (out / "report" / "supervision-notes.txt").unlink()
+    assert run("score", first, "--out", out, "--force", "--html").exit_code == 0
+    assert run("score", second, "--out", out, "--force").exit_code == 0
+    assert not (out / "report").exists()  # nothing of one's own in it: no empty folder either
 
 
 def test_a_second_run_into_the_same_folder_is_refused_at_once(tmp_path):

@@ -36,13 +36,14 @@ from .output import (  # MARKER and raw_cells are part of this module's API too
     MARKER,
     atomic_folder,
     folder_lock,
-    worker_init,
     leftovers,
+    link_own_files,
     link_tree,
     original_text_frame,
     raw_cells,
     remove_leftovers,
     spreadsheet_safe_frame,
+    worker_init,
     write_csv_rows,
 )
 from .profiles import profile
@@ -717,13 +718,19 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _carry_over(old: Path, new: Path, fmt: str) -> None:
-    """Link everything in ``old`` that is not a result of ``mentalize score`` (the report, the
-    user's own files) into ``new``; results of every format, and leftovers, stay behind."""
+    """Link everything in ``old`` that is not a result of ``mentalize score`` (the user's own
+    files, in the report folder too) into ``new``; results of every format, report pages
+    and leftovers stay behind, as the report would describe results no longer there."""
     if not old.is_dir():
         return
     results = {*_all_output_names(fmt), SESSIONS_NAME, MARKER}
     for entry in os.scandir(old):
         if entry.name in results or (entry.name.startswith(".") and entry.name.endswith(".part")):
+            continue
+        if entry.name == "report" and entry.is_dir(follow_symlinks=False):
+            link_own_files(old / entry.name, new / entry.name)
+            if not any((new / entry.name).iterdir()):
+                (new / entry.name).rmdir()
             continue
         link_tree(old / entry.name, new / entry.name)
 

@@ -123,6 +123,28 @@ def _umask() -> int:
     return umask
 
 
+GENERATOR = '<meta name="generator" content="mentalize-nlp'
+"""How the head of every page mentalize-nlp writes begins: such a page is a result, replaced
+with the set it belongs to, never carried into a new one."""
+
+
+def link_own_files(old: Path, new: Path) -> None:
+    """Link into ``new`` what the report folder ``old`` holds besides pages mentalize-nlp
+    wrote and leftovers of an interrupted write: one's own notes, say. Pages of an earlier
+    set are left behind, so they cannot describe results they no longer match."""
+    if not old.is_dir():
+        return
+    new.mkdir(exist_ok=True)
+    for entry in old.iterdir():
+        if entry.name.startswith(".") and entry.name.endswith(".part"):
+            continue  # an interrupted write
+        if entry.suffix == ".html" and entry.is_file() and not entry.is_symlink():
+            with open(entry, encoding="utf-8", errors="replace") as handle:
+                if GENERATOR in handle.read(4096):
+                    continue
+        link_tree(entry, new / entry.name)
+
+
 def link_tree(source: Path, target: Path) -> None:
     """Make ``target`` hold what ``source`` holds, by hard links where the file system allows
     (copies elsewhere), so that carrying files from an old result folder into a new one costs

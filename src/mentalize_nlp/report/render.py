@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..output import atomic_folder, link_tree, original_text_frame, raw_cells, worker_init
+from ..output import atomic_folder, link_own_files, original_text_frame, raw_cells, worker_init
 from . import charts
 from .data import (
     ABBREVIATIONS,
@@ -291,7 +291,7 @@ def write_reports(
     notes = _session_warnings(table)
     target = out_dir / REPORT_DIR
     with atomic_folder(target) as folder:
-        _keep_own_files(target, folder)
+        link_own_files(target, folder)
         tasks = [
             (name, by_session[name], profile_groups.get(name, empty_profile), window, assigned.get(name), notes.get(name, []),
              str(folder / pages[name]), pages[name])
@@ -382,19 +382,3 @@ def _session_warnings(table: pd.DataFrame | None) -> dict[str, list[str]]:
     return notes
 
 
-_GENERATOR = '<meta name="generator" content="mentalize-nlp'
-
-
-def _keep_own_files(old: Path, new: Path) -> None:
-    """Carry into the new report folder what the old one holds besides pages written by mentalize-nlp
-    (one's own notes, say); pages of sessions no longer in the batch are left behind with it."""
-    if not old.is_dir():
-        return
-    for entry in old.iterdir():
-        if entry.name.startswith(".") and entry.name.endswith(".part"):
-            continue  # an interrupted write
-        if entry.suffix == ".html" and entry.is_file() and not entry.is_symlink():
-            with open(entry, encoding="utf-8", errors="replace") as handle:
-                if _GENERATOR in handle.read(4096):
-                    continue
-        link_tree(entry, new / entry.name)
