@@ -369,13 +369,32 @@ def _alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
+def _sessions(folder: Path, count: int, repeat: int) -> Path:
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"s{n:03d}.txt").write_text(SESSION * repeat, encoding="utf-8")
+    return folder
+
+
+def _two_workers(process: subprocess.Popen, workers: set[int], poll: float) -> None:
+    """Add ``process``'s children to ``workers`` until it has two, failing if it ends first."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
+        workers |= _children(process.pid)
+        time.sleep(poll)
+    assert len(workers) >= 2 and process.poll() is None, "the run ended before it could be stopped"
+
+
+def _kill_left(workers: set[int]) -> None:
+    for pid in workers:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
     """SIGTERM to the parent with --jobs 2 left both workers running and a .part of transcript text."""
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    for n in range(400):
-        (inputs / f"s{n:03d}.txt").write_text(SESSION * 20, encoding="utf-8")
+    inputs = _sessions(tmp_path / "in", 400, 20)
     first, _ = _two_sets(tmp_path)
     out = tmp_path / "out"
     assert run("score", first, "--out", out).exit_code == 0
@@ -385,20 +404,14 @@ def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
         process = subprocess.Popen([sys.executable, "-m", "mentalize_nlp", "score", str(inputs), "--out", str(out), "--force",
                                     "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=log)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
-            workers |= _children(process.pid)
-            time.sleep(0.2)
-        assert len(workers) >= 2 and process.poll() is None, "the run ended before it could be stopped"
+        _two_workers(process, workers, 0.2)
         time.sleep(1)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         time.sleep(0.5)
         survivors = [pid for pid in workers if _alive(pid)]
     finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _kill_left(workers)
         if process.poll() is None:
             process.kill()
     assert process.returncode == RUN_FAILED, (tmp_path / "stderr.txt").read_text()
@@ -411,21 +424,14 @@ def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_report_workers_end_when_the_report_is_killed(tmp_path):
     """A killed `mentalize report` left its page-writing workers running on transcript text."""
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    for n in range(240):
-        (inputs / f"s{n:03d}.txt").write_text(SESSION * 8, encoding="utf-8")
+    inputs = _sessions(tmp_path / "in", 240, 8)
     out = tmp_path / "out"
     assert run("score", inputs, "--out", out).exit_code == 0
     workers: set[int] = set()
     process = subprocess.Popen([sys.executable, "-m", "mentalize_nlp", "report", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
-            workers |= _children(process.pid)
-            time.sleep(0.05)
-        assert len(workers) >= 2 and process.poll() is None, "the report ended before it could be killed"
+        _two_workers(process, workers, 0.05)
         process.kill()
         process.wait(timeout=60)
         deadline = time.monotonic() + 10
@@ -433,9 +439,7 @@ def test_the_report_workers_end_when_the_report_is_killed(tmp_path):
             time.sleep(0.1)
         survivors = [pid for pid in workers if _alive(pid)]
     finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _kill_left(workers)
     assert not survivors
 
 
