@@ -57,6 +57,13 @@ def test_a_hedge_in_one_sentence_and_a_mental_word_in_another_are_not_perspectiv
     assert row["perspective_taking"] == 0
 
 
+def test_asking_why_a_mind_acts_is_perspective_and_asking_for_plans_is_not(tagger):
+    rows = tagger.tag_texts(["Why do I keep pushing people away?", "What do you think you will do next?"])
+    assert rows["perspective_taking"].tolist() == [1, 0]
+    assert rows.loc[0, "evidence_perspective_taking"] == "Why do I"
+    assert rows.loc[1, "evidence"] == ""
+
+
 def test_evidence_never_lists_function_words(tagger):
     rows = tagger.tag_texts(["Derek's not my sister.", "Do you have any questions you might have about the leaflet?"])
     assert rows[list(LABELS)].to_numpy().sum() == 0
