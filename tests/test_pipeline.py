@@ -52,6 +52,12 @@ def test_negation_and_pseudo_feel(nlp):
     assert cues(nlp("I feel hurt"), "FEEL")[0][2] == set()
 
 
+def test_mental_verbs_in_ways_of_talking_are_pseudo(nlp):
+    assert cues(nlp("I mean, I was tired"), "MENTAL_VERB") == [("mean", "MENTAL_VERB", {"pseudo"})]
+    assert cues(nlp("would you mind if we talked about it?"), "MENTAL_VERB")[0][2] == {"pseudo"}
+    assert cues(nlp("I wonder if she meant it"), "MENTAL_VERB")[1] == ("meant", "MENTAL_VERB", {"hedged"})
+
+
 def test_contractions_and_asr_spellings_match_the_same_cue(nlp):
     for text in ("obviously he doesn't care", "obviously he doesnt care", "obviously he does not care"):
         assert [c[0] for c in cues(nlp(text), "STANCE")], text

@@ -102,6 +102,10 @@ def unit_features(
         feats[name] = feats.get(name, 0.0) + value
 
     bounds = bounds or [(start, end)]
+    for cue in cues:
+        if cue.label_ == "MENTAL_VERB" and cue._.pseudo:
+            add("MENTAL_VERB|pseudo")
+    cues = [c for c in cues if not (c.label_ == "MENTAL_VERB" and c._.pseudo)]
     by_sent: list[list[Span]] = [[] for _ in bounds]
     sent_starts = [s for s, _ in bounds]
     active_ids: set[int] = set()

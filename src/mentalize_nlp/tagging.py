@@ -50,7 +50,7 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
         found += [c for c in cues if c.label_ == "CERTAINTY" and c.text.lower() in _SOFT_CERTAINTY and c._.active]
     if label == "perspective_taking":
         hedges = [c for c in cues if c.label_ == "HEDGE"]
-        minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged]
+        minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged and not c._.pseudo]
         if hedges and minds:
             found += hedges[:1] + minds
     kept: list[Span] = []

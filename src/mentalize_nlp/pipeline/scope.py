@@ -9,8 +9,9 @@ terminator ("but", "though"):
 - ``REPORTED`` ("she said", "he goes", "my therapist") marks cues as someone else's words,
   as does a pair of quotation marks (*quoted*); an ``ENDORSE`` cue ("and she's right")
   later in the turn marks them *endorsed*.
-- ``PSEUDO`` ("I feel like we should", "feel free") marks an overlapping ``FEEL`` cue
-  *pseudo*: an opinion or wish, not a feeling.
+- ``PSEUDO`` ("I feel like we should", "feel free", "I mean", "would you mind") marks an
+  overlapping ``FEEL`` or ``MENTAL_VERB`` cue *pseudo*: an opinion, a wish or a way of
+  talking, not a feeling or a mind reasoned about.
 - ``WEAK_HEDGE`` ("I guess", "I think", "kind of") softens reasoning about a mind but
   leaves a verdict or standing attitude certain ("I guess he doesn't like me").
 - ``GENERIC`` ("people with", "it's normal to") marks a later emotion word *generic*:
@@ -39,6 +40,9 @@ def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
 MODIFIERS = frozenset({"HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE", "GENERIC"})
 VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 """Cue categories that a weak hedge ("I guess", "I think") leaves certain."""
+_PSEUDO_TARGETS = frozenset({"FEEL", "MENTAL_VERB"})
+"""Cue categories a ``PSEUDO`` cue over the same words empties: "I feel like we should" is
+an opinion, "I mean" and "would you mind" are ways of talking, not minds reasoned about."""
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
 _QUOTE_IDS = frozenset(get_string_id(q) for q in _QUOTES)
 
@@ -120,7 +124,7 @@ class ScopeResolver:
                 "reported": scope["REPORTED"] is not None and label not in {"FEELING_QUESTION", "PERSPECTIVE"},
                 "quoted": bool(quoted) and all(i in quoted for i in range(cue.start, cue.end)),
                 "generic": label in {"EMOTION", "FEEL"} and (scope["GENERIC"] is not None or sent in predicted),
-                "pseudo": label == "FEEL" and p >= 0 and pseudo_reach[p] > cue.start,
+                "pseudo": label in _PSEUDO_TARGETS and p >= 0 and pseudo_reach[p] > cue.start,
             }
             states["endorsed"] = (states["reported"] or states["quoted"]) and endorsed_until >= cue.end
             for name, value in states.items():
