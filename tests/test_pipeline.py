@@ -58,6 +58,13 @@ def test_mental_verbs_in_ways_of_talking_are_pseudo(nlp):
     assert cues(nlp("I wonder if she meant it"), "MENTAL_VERB")[1] == ("meant", "MENTAL_VERB", {"hedged"})
 
 
+def test_down_and_stress_are_feelings_only_where_they_name_one(nlp):
+    assert cues(nlp("I want to cut down on smoking"), "EMOTION") == []
+    assert cues(nlp("I've been feeling down all week"), "EMOTION") == [("feeling down", "EMOTION", set())]
+    assert cues(nlp("smoking helps me manage stress"), "EMOTION") == [("stress", "EMOTION", {"pseudo"})]
+    assert cues(nlp("the stress is getting to me"), "EMOTION") == [("stress", "EMOTION", set())]
+
+
 def test_contractions_and_asr_spellings_match_the_same_cue(nlp):
     for text in ("obviously he doesn't care", "obviously he doesnt care", "obviously he does not care"):
         assert [c[0] for c in cues(nlp(text), "STANCE")], text

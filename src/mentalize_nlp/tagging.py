@@ -43,7 +43,7 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
             continue
         if label == "certainty_labelling" and not (cue._.active or cue._.endorsed):
             continue
-        if label == "feeling_naming" and (cue._.reported or cue._.quoted or cue._.generic):
+        if label == "feeling_naming" and (cue._.reported or cue._.quoted or cue._.generic or cue._.pseudo):
             continue
         found.append(cue)
     if label == "certainty_labelling":
