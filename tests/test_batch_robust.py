@@ -421,6 +421,33 @@ def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
     assert folder_bytes(out) == before
 
 
+_HALF_SENT = """
+import os, struct, time
+from concurrent.futures import ProcessPoolExecutor
+from mentalize_nlp.batch import _stop
+
+def half_a_result():
+    os.write(PIPE.fileno(), struct.pack("!i", 1000) + b"x" * 10)  # a result cut off after 10 of 1,000 bytes
+    time.sleep(60)
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1)
+    PIPE = pool._result_queue._writer  # the forked worker inherits it
+    pool.submit(half_a_result)
+    time.sleep(2)
+    _stop(pool)
+"""
+
+
+def test_a_run_stopped_while_a_worker_sends_its_result_still_ends(tmp_path):
+    """SIGTERM with --jobs 2 hung now and then after the clean-up: a worker ended half-way
+    through sending a result left the pool's manager thread waiting, and exit waited for it."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(_HALF_SENT, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_report_workers_end_when_the_report_is_killed(tmp_path):
     """A killed `mentalize report` left its page-writing workers running on transcript text."""

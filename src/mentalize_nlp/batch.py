@@ -710,11 +710,18 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     """End a pool's workers now, mid-task: the run is failing or was stopped, and waiting for
     their chunks would keep it (and them) alive for nothing."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # shutdown() forgets it
     for process in processes:
         process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(5)
+    # A worker ended half-way through sending its result leaves the pool's manager thread
+    # waiting for the rest of the message, and the interpreter waits for that thread at
+    # exit: the run would hang after its clean-up. This process holds the last write end of
+    # the result pipe once every worker is gone; closing it ends that wait with end-of-file.
+    if writer is not None and not any(process.is_alive() for process in processes):
+        writer.close()
 
 
 def _carry_over(old: Path, new: Path, fmt: str) -> None:
