@@ -65,6 +65,12 @@ def test_down_and_stress_are_feelings_only_where_they_name_one(nlp):
     assert cues(nlp("the stress is getting to me"), "EMOTION") == [("stress", "EMOTION", set())]
 
 
+def test_a_viewpoint_phrase_needs_the_person_whose_view_it_is(nlp):
+    assert cues(nlp("I bought it for her birthday"), "PERSPECTIVE") == []
+    assert cues(nlp("what's been going on for you lately?"), "PERSPECTIVE") == []
+    assert [c[0] for c in cues(nlp("what do you think was going on for her?"), "PERSPECTIVE")] == ["going on for her"]
+
+
 def test_contractions_and_asr_spellings_match_the_same_cue(nlp):
     for text in ("obviously he doesn't care", "obviously he doesnt care", "obviously he does not care"):
         assert [c[0] for c in cues(nlp(text), "STANCE")], text
