@@ -67,6 +67,12 @@ and of 4 or more sentences are calibrated on their own, because the same turn sc
 less in a long turn, which has more chances to score by accident."""
 
 
+def length_groups(lengths: np.ndarray, edges: tuple[int, ...] = LENGTH_EDGES) -> np.ndarray:
+    """The turn-length group of each turn, from its number of sentences: where calibration
+    maps are both fitted (:func:`~mentalize_nlp.training.fit_calibration`) and applied."""
+    return np.digitize(np.asarray(lengths), edges)
+
+
 def turn_scores(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per doc and label, the chance that at least one of its sentences carries the label,
     the index of the sentence most likely to, and the doc's number of sentences.
@@ -108,10 +114,6 @@ class Classifier:
     def thresholds(self) -> np.ndarray:
         return np.asarray(self.metadata.get("thresholds", [0.5] * len(self.labels)), dtype=float)
 
-    def length_group(self, lengths: np.ndarray) -> np.ndarray:
-        """The turn-length group of each turn, from its number of sentences."""
-        return np.digitize(np.asarray(lengths), self.length_edges)
-
     @property
     def review_band(self) -> tuple[float, float]:
         """Calibrated probabilities in ``[low, high)`` are too uncertain to trust unread."""
@@ -132,7 +134,7 @@ class Classifier:
         """Calibrated probabilities from raw turn scores and the turns' lengths in sentences,
         label by label, with the map of each turn's length group."""
         maps = self.metadata.get("calibration", [])
-        group = self.length_group(lengths)
+        group = length_groups(lengths, self.length_edges)
         proba = np.array(raw, dtype=float)
         for g in np.unique(group).tolist():
             rows = group == g

@@ -26,7 +26,7 @@ from sklearn.model_selection import GroupKFold
 from spacy.language import Language
 
 from .calibration import choose_threshold, error_rates, fit_isotonic
-from .classifier import LENGTH_EDGES, Classifier, build_estimator, library_versions, save, turn_scores
+from .classifier import LENGTH_EDGES, Classifier, build_estimator, length_groups, library_versions, save, turn_scores
 from .corpus import DEFAULT_SHARED, corpus_hash, read_corpus, resolve_text
 from .errors import CorpusError
 from .features import featurise
@@ -82,7 +82,7 @@ def fit_calibration(scores: np.ndarray, truth: np.ndarray, lengths: np.ndarray,
                     edges: tuple[int, ...] = LENGTH_EDGES) -> list[dict]:
     """Calibration maps per turn-length group and label, from out-of-fold turn scores,
     gold labels (one column per label) and turn lengths."""
-    groups = np.digitize(lengths, edges)
+    groups = length_groups(lengths, edges)
     calibration: list[dict] = [{} for _ in range(len(edges) + 1)]
     for j, label in enumerate(LABELS):
         overall = fit_isotonic(scores[:, j], truth[:, j])
