@@ -102,10 +102,12 @@ def unit_features(
         feats[name] = feats.get(name, 0.0) + value
 
     bounds = bounds or [(start, end)]
-    for cue in cues:
+    listed, cues = cues, []
+    for cue in listed:  # a mental verb in a way of talking ("I mean") counts only as that
         if cue.label_ == "MENTAL_VERB" and cue._.pseudo:
             add("MENTAL_VERB|pseudo")
-    cues = [c for c in cues if not (c.label_ == "MENTAL_VERB" and c._.pseudo)]
+        else:
+            cues.append(cue)
     by_sent: list[list[Span]] = [[] for _ in bounds]
     sent_starts = [s for s, _ in bounds]
     active_ids: set[int] = set()
