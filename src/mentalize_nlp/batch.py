@@ -736,8 +736,6 @@ def _carry_over(old: Path, new: Path, fmt: str) -> None:
             continue
         if entry.name == "report" and entry.is_dir(follow_symlinks=False):
             link_own_files(old / entry.name, new / entry.name)
-            if not any((new / entry.name).iterdir()):
-                (new / entry.name).rmdir()
             continue
         link_tree(old / entry.name, new / entry.name)
 

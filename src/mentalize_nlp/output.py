@@ -131,10 +131,10 @@ with the set it belongs to, never carried into a new one."""
 def link_own_files(old: Path, new: Path) -> None:
     """Link into ``new`` what the report folder ``old`` holds besides pages mentalize-nlp
     wrote and leftovers of an interrupted write: one's own notes, say. Pages of an earlier
-    set are left behind, so they cannot describe results they no longer match."""
+    set are left behind, so they cannot describe results they no longer match. ``new`` is
+    made only if something is linked into it."""
     if not old.is_dir():
         return
-    new.mkdir(exist_ok=True)
     for entry in old.iterdir():
         if entry.name.startswith(".") and entry.name.endswith(".part"):
             continue  # an interrupted write
@@ -142,6 +142,7 @@ def link_own_files(old: Path, new: Path) -> None:
             with open(entry, encoding="utf-8", errors="replace") as handle:
                 if GENERATOR in handle.read(4096):
                     continue
+        new.mkdir(exist_ok=True)
         link_tree(entry, new / entry.name)
 
 
