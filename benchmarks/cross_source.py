@@ -51,12 +51,14 @@ def main() -> None:
             scores = real_talk_scores(Tagger(nlp=nlp, classifier=model), real[real["source"] == source])
             rows.append((source, scores))
     print("| left-out source | turns | sessions | macro-F1 [95% CI] | " + " | ".join(f"F1 {SHORT[l]}" for l in LABELS)
-          + " | adjusted count error " + " / ".join(SHORT[l] for l in LABELS) + " |")
-    print("| --- | ---: | ---: | --- | " + " | ".join("---" for _ in LABELS) + " | ---: |")
+          + " | adjusted count error " + " / ".join(SHORT[l] for l in LABELS)
+          + " | largest calibration gap, bins of >= 50 turns |")
+    print("| --- | ---: | ---: | --- | " + " | ".join("---" for _ in LABELS) + " | ---: | ---: |")
     for source, s in rows:
         counts = " / ".join(f"{s['session_counts'][l]['adjusted_error']:.0%}" for l in LABELS)
+        gaps = " / ".join("n/a" if (g := s["calibration"][l]["max_gap_bins_n50"]) is None else f"{g:.2f}" for l in LABELS)
         print(f"| {source} | {s['turns']:,} | {s['sessions']} | {s['macro_f1']:.2f} [{s['macro_f1_low']:.2f}-{s['macro_f1_high']:.2f}] | "
-              + " | ".join(ci(s["labels"][l]) for l in LABELS) + f" | {counts} |")
+              + " | ".join(ci(s["labels"][l]) for l in LABELS) + f" | {counts} | {gaps} |")
     mean = sum(s["macro_f1"] for _, s in rows) / len(rows)
     print(f"\nMean macro-F1 over left-out sources: {mean:.3f}")
 
