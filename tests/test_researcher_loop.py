@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from mentalize_nlp.cli import main
 from mentalize_nlp.corpus import shipped
 from mentalize_nlp.labels import LABELS
+from mentalize_nlp.models import METADATA
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -49,6 +50,11 @@ def test_score_export_code_import_evaluate_retrain_score(tmp_path, monkeypatch):
     run("train", "--corpus", "gold.csv", "--with-shipped", "--out", "my-model")
     card = Path("my-model", "MODEL_CARD.md").read_text()
     assert "Cross-validated" in card and "gold.csv" in card
+    meta = json.loads(Path("my-model", METADATA).read_text())
+    written = pd.read_csv(shipped("mentalizing", "corpus.csv"))
+    assert meta["real_corpus"] == "gold.csv" and meta["also_corpus"] == "corpus.csv"  # the shipped real talk trains too…
+    assert meta["n_train"] > (written["split"] == "train").sum() + len(gold) + 10_000
+    assert meta["scores"]["cross_validation"]["n"] <= len(gold)  # …but the thresholds and figures come from the coder's rows
     run("score", shipped("sample"), "--out", "results-2", "--model", "my-model")
     again = pd.read_csv("results-2/utterances.csv")
     assert len(again) == len(gold) and set(LABELS) <= set(again.columns)
@@ -62,6 +68,15 @@ def test_too_little_data_is_said_plainly(tmp_path):
     assert result.exit_code == 1
     assert "only 1 training row(s) coded certainty_labelling" in result.output and "--with-shipped" in result.output
     assert "Warning" not in result.output
+
+
+def test_own_codes_with_the_shipped_corpora_calibrate_on_the_codes_alone(tmp_path):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("text,certainty_labelling,feeling_naming,perspective_taking\nI felt hurt,0,1,0\n")
+    for extra in (["--no-real"], ["--real", str(gold)]):
+        result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--with-shipped", "--out", str(tmp_path / "m"), *extra])
+        assert result.exit_code == 2 and "leave out --real and --no-real" in result.output
+        assert not (tmp_path / "m").exists()
 
 
 def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch):

@@ -300,8 +300,8 @@ def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("models"), show_default=True,
               help="Folder to write the model into.")
 @click.option("--with-shipped", is_flag=True,
-              help="Train on --corpus together with the shipped written corpus; calibration and the reported figures "
-                   "still come from your rows (cross-validated by session).")
+              help="Train on --corpus together with the shipped corpora (written, and the real-talk training "
+                   "sessions); calibration and the reported figures still come from your rows (cross-validated by session).")
 @click.option("--text-column", default=None, help="Column holding the utterance text in --corpus (default 'text').")
 @click.option("--session-column", default=None, help="Column naming the session in --corpus (default 'session' if present).")
 @click.option("--turn-column", default=None, help="Column numbering the turns in --corpus (default 'turn' if present).")
@@ -313,26 +313,31 @@ def train(corpus, real, no_real, shared, with_shipped, text_column, session_colu
 
     With no --corpus, rebuilds the shipped model from the shipped corpora. With --corpus
     MY.csv (your own codes: text and a 0/1 column per label), trains on it alone, or with
-    --with-shipped on it and the shipped written corpus together.
+    --with-shipped on it and the shipped corpora together (the written corpus and the
+    real-talk training sessions), calibrated on your rows.
     """
     from .corpus import DEFAULT_CORPUS, DEFAULT_REAL_CORPUS, DEFAULT_SHARED
     from .training import train as train_model
 
     rename = {k: v for k, v in (("text", text_column), ("session", session_column), ("turn", turn_column), ("role", role_column)) if v}
     if with_shipped and corpus is None:
-        raise UsageError("--with-shipped adds the shipped corpus to yours: pass --corpus MY.csv too.")
+        raise UsageError("--with-shipped adds the shipped corpora to yours: pass --corpus MY.csv too.")
+    if with_shipped and (real is not None or no_real):
+        raise UsageError("--with-shipped calibrates on --corpus itself, with the shipped real-talk corpus in training; "
+                         "leave out --real and --no-real.")
     if rename and corpus is None:
         raise UsageError("--text-column and the other column options describe --corpus: pass --corpus MY.csv too.")
     if real is None and corpus is None and not no_real:
         real = DEFAULT_REAL_CORPUS
+    also = None
     if with_shipped:
-        corpus, real, columns = DEFAULT_CORPUS, corpus, {"real": rename}
+        corpus, real, also, columns = DEFAULT_CORPUS, corpus, DEFAULT_REAL_CORPUS, {"real": rename}
     else:
         columns = {"corpus": rename}
-    _check_model_out(out, force, [p for p in (corpus or DEFAULT_CORPUS, None if no_real else real) if p is not None])
+    _check_model_out(out, force, [p for p in (corpus or DEFAULT_CORPUS, None if no_real else real, also) if p is not None])
     try:
-        model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, shared=shared or DEFAULT_SHARED, C=C,
-                            columns=columns)
+        model = train_model(corpus or DEFAULT_CORPUS, out, real=None if no_real else real, also=also, shared=shared or DEFAULT_SHARED,
+                            C=C, columns=columns)
     except MentalizeError as exc:
         raise click.ClickException(str(exc)) from exc
     from .models import ARTEFACT

@@ -1,7 +1,9 @@
 """Training the classifier, deterministically, and measuring it where it matters: real talk.
 
 Two corpora feed a model: the written one (utterances written and coded for the project)
-and the real one (sentences of real sessions, coded by hand). Rows whose ``split`` is
+and the real one (sentences of real sessions, coded by hand). When the real one is a
+researcher's own codes, the shipped real corpus can join the training data too, without
+setting anything that is calibrated or measured. Rows whose ``split`` is
 ``test`` are never seen by training, calibration or threshold choice.
 
 On the real training rows, a grouped cross-validation (whole sessions held out) gives
@@ -100,11 +102,12 @@ def _fit(X: pd.DataFrame, Y: np.ndarray, weights: np.ndarray, C: float) -> Class
     return Classifier(estimator=estimator, metadata={"labels": list(LABELS)})
 
 
-def out_of_fold(X: pd.DataFrame, Y: np.ndarray, groups: pd.Series, fixed: tuple[pd.DataFrame, np.ndarray] | None,
+def out_of_fold(X: pd.DataFrame, Y: np.ndarray, groups: pd.Series, fixed: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None,
                 C: float, folds: int = 5, real_weight: float = 1.0) -> np.ndarray:
     """Raw unit scores for every row of ``X``, each from a model trained without its group.
 
-    ``fixed`` rows (the written corpus) are in every fold's training data.
+    ``fixed`` rows (features, labels, weights: the written corpus, and any further corpus
+    trained on) are in every fold's training data.
     """
     oof = np.zeros(Y.shape, dtype=float)
     n_folds = min(folds, groups.nunique())
@@ -116,7 +119,7 @@ def out_of_fold(X: pd.DataFrame, Y: np.ndarray, groups: pd.Series, fixed: tuple[
         if fixed is not None:
             Xt = pd.concat([fixed[0], Xt], ignore_index=True)
             Yt = np.vstack([fixed[1], Yt])
-            w = np.r_[np.ones(len(fixed[0])), w]
+            w = np.r_[fixed[2], w]
         oof[val_idx] = _fit(Xt, Yt, w, C).unit_proba(X.iloc[val_idx])
     return oof
 
@@ -131,6 +134,7 @@ def train(
     out: str | Path | None = None,
     *,
     real: str | Path | None = None,
+    also: str | Path | None = None,
     shared: str | Path = DEFAULT_SHARED,
     C: float = 0.5,
     real_weight: float = 3.0,
@@ -146,6 +150,9 @@ def train(
         out: Folder for the artefact and metadata; nothing is written when ``None``.
         real: The real-talk corpus. Calibration, thresholds and error rates come from
             its out-of-fold scores; without it, from ``corpus``'s own.
+        also: A further real-talk corpus whose training rows join every fit, weighted as
+            real rows, but which sets no threshold, calibration or figure: the shipped
+            one, when ``real`` is a researcher's own codes. Used only with ``real``.
         shared: The shared corpora folder, for real rows whose text stays there.
         C: Inverse regularisation strength of the logistic regressions.
         real_weight: Weight of a real row against a written one in training.
@@ -168,8 +175,13 @@ def train(
         real_frame = resolve_text(read_corpus(real, columns.get("real")), shared)
         real_train, real_test = _split(real_frame)
         _, _, Xw = featurise(nlp, written_train["text"], by_sentence=False)
-        fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int))
+        fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int), np.ones(len(Xw)))
         calib_source, weight = real_train, real_weight
+        if also is not None:
+            also_train, _ = _split(resolve_text(read_corpus(also), shared))
+            _, _, Xa = featurise(nlp, also_train["text"], by_sentence=False)
+            fixed = (pd.concat([Xw, Xa], ignore_index=True), np.vstack([fixed[1], also_train[list(LABELS)].to_numpy(dtype=int)]),
+                     np.r_[fixed[2], np.full(len(Xa), real_weight)])
     else:
         real_test = written_test.iloc[0:0]
     enough(calib_source, Path(real if real is not None else corpus).name, folds)
@@ -189,7 +201,7 @@ def train(
 
     X_all = Xc if fixed is None else pd.concat([fixed[0], Xc], ignore_index=True)
     Y_all = Yc if fixed is None else np.vstack([fixed[1], Yc])
-    w_all = None if fixed is None else np.r_[np.ones(len(fixed[0])), np.full(len(Xc), weight)]
+    w_all = None if fixed is None else np.r_[fixed[2], np.full(len(Xc), weight)]
     model = _fit(X_all, Y_all, w_all, C)
     model.metadata.update({"length_edges": list(LENGTH_EDGES), "thresholds": thresholds, "calibration": calibration,
                            "error_rates": rates, "review_band": list(REVIEW_BAND)})
@@ -213,6 +225,7 @@ def train(
             "corpus_sha256": corpus_hash(corpus),
             "real_corpus": Path(real).name if real is not None else None,
             "real_corpus_sha256": corpus_hash(real) if real is not None else None,
+            **({"also_corpus": Path(also).name, "also_corpus_sha256": corpus_hash(also)} if real is not None and also is not None else {}),
             "cue_rules_sha256": rules_hash(),
             "n_train": int(len(X_all)),
             "n_test_real": int(len(real_test)),
@@ -251,7 +264,9 @@ def model_card(meta: dict) -> str:
     """A short model card for a trained model folder, from its metadata."""
     lines = [f"# Model card: {meta.get('name', 'mentalize-classifier')}", "",
              f"- Trained on `{meta.get('corpus')}` (SHA-256 {str(meta.get('corpus_sha256'))[:16]}…)"
-             + (f" and `{meta['real_corpus']}` (SHA-256 {str(meta.get('real_corpus_sha256'))[:16]}…)" if meta.get("real_corpus") else ""),
+             + (f" and `{meta['real_corpus']}` (SHA-256 {str(meta.get('real_corpus_sha256'))[:16]}…)" if meta.get("real_corpus") else "")
+             + (f", with the training rows of `{meta['also_corpus']}` (SHA-256 {str(meta.get('also_corpus_sha256'))[:16]}…)"
+                if meta.get("also_corpus") else ""),
              f"- {meta.get('n_train')} training rows; thresholds {meta.get('thresholds')}; C={meta.get('C')}",
              "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
     scores = meta.get("scores", {})
