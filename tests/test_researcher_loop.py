@@ -70,7 +70,7 @@ def test_too_little_data_is_said_plainly(tmp_path):
     assert "Warning" not in result.output
 
 
-def test_own_codes_with_the_shipped_corpora_calibrate_on_the_codes_alone(tmp_path):
+def test_with_shipped_refuses_real_and_no_real_and_writes_nothing(tmp_path):
     gold = tmp_path / "gold.csv"
     gold.write_text("text,certainty_labelling,feeling_naming,perspective_taking\nI felt hurt,0,1,0\n")
     for extra in (["--no-real"], ["--real", str(gold)]):
