@@ -66,7 +66,7 @@ def test_too_little_data_is_said_plainly(tmp_path):
                   "certainty_labelling": [0, 0, 1, 0], "feeling_naming": [1, 0, 0, 0], "perspective_taking": [0, 0, 0, 0]}).to_csv(gold, index=False)
     result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1
-    assert "only 1 training row(s) coded certainty_labelling" in result.output and "--with-shipped" in result.output
+    assert "only 1 training row(s) coded certainty_labelling" in result.output and "Code more rows" in result.output
     assert "Warning" not in result.output
 
 

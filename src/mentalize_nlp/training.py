@@ -172,19 +172,19 @@ def train(
     fixed = None
     weight = 1.0
     if real is not None:
-        real_frame = resolve_text(read_corpus(real, columns.get("real")), shared)
-        real_train, real_test = _split(real_frame)
+        real_train, real_test = _split(resolve_text(read_corpus(real, columns.get("real")), shared))
+        calib_source, weight = real_train, real_weight
+    else:
+        real_test = written_test.iloc[0:0]
+    enough(calib_source, Path(real if real is not None else corpus).name, folds)
+    if real is not None:
         _, _, Xw = featurise(nlp, written_train["text"], by_sentence=False)
         fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int), np.ones(len(Xw)))
-        calib_source, weight = real_train, real_weight
         if also is not None:
             also_train, _ = _split(resolve_text(read_corpus(also), shared))
             _, _, Xa = featurise(nlp, also_train["text"], by_sentence=False)
             fixed = (pd.concat([Xw, Xa], ignore_index=True), np.vstack([fixed[1], also_train[list(LABELS)].to_numpy(dtype=int)]),
                      np.r_[fixed[2], np.full(len(Xa), real_weight)])
-    else:
-        real_test = written_test.iloc[0:0]
-    enough(calib_source, Path(real if real is not None else corpus).name, folds)
     _, _, Xc = featurise(nlp, calib_source["text"], by_sentence=False)
     Yc = calib_source[list(LABELS)].to_numpy(dtype=int)
     log.info("cross-validating on %d rows (%d sessions)", len(calib_source), session_keys(calib_source).nunique())
@@ -256,7 +256,8 @@ def enough(frame: pd.DataFrame, name: str, folds: int) -> None:
         if min(positives, negatives) < MIN_POSITIVES:
             raise CorpusError(
                 f"{name}: only {positives} training row(s) coded {label} and {negatives} not; at least {MIN_POSITIVES} of "
-                "each are needed to train and calibrate. Code more rows, or pass --with-shipped to add the shipped corpus."
+                "each are needed to train and calibrate. Code more rows: thresholds and calibration come from these rows "
+                "(cross-validated by session), even when the shipped corpora train too."
             )
 
 
