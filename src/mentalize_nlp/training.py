@@ -177,14 +177,13 @@ def train(
     else:
         real_test = written_test.iloc[0:0]
     enough(calib_source, Path(real if real is not None else corpus).name, folds)
-    if real is not None:
-        _, _, Xw = featurise(nlp, written_train["text"], by_sentence=False)
-        fixed = (Xw, written_train[list(LABELS)].to_numpy(dtype=int), np.ones(len(Xw)))
+    if real is not None:  # rows in every fit, never calibrated on: the written corpus, and `also`'s training rows
+        parts = [(written_train, 1.0)]
         if also is not None:
-            also_train, _ = _split(resolve_text(read_corpus(also), shared))
-            _, _, Xa = featurise(nlp, also_train["text"], by_sentence=False)
-            fixed = (pd.concat([Xw, Xa], ignore_index=True), np.vstack([fixed[1], also_train[list(LABELS)].to_numpy(dtype=int)]),
-                     np.r_[fixed[2], np.full(len(Xa), real_weight)])
+            parts.append((_split(resolve_text(read_corpus(also), shared))[0], real_weight))
+        rows = pd.concat([frame[["text", *LABELS]] for frame, _ in parts], ignore_index=True)
+        _, _, Xf = featurise(nlp, rows["text"], by_sentence=False)
+        fixed = (Xf, rows[list(LABELS)].to_numpy(dtype=int), np.concatenate([np.full(len(frame), w) for frame, w in parts]))
     _, _, Xc = featurise(nlp, calib_source["text"], by_sentence=False)
     Yc = calib_source[list(LABELS)].to_numpy(dtype=int)
     log.info("cross-validating on %d rows (%d sessions)", len(calib_source), session_keys(calib_source).nunique())
