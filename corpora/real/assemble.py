@@ -21,6 +21,8 @@ LABELS = ["certainty_labelling", "feeling_naming", "perspective_taking"]
 RESERVED = {"annomi-18", "annomi-23", "annomi-53", "annomi-117", "annomi-126", "annomi-131"}
 HERE = Path(__file__).resolve().parent
 TEST_FRACTION = 0.25
+FIRST_CODER = {"round3": 8, "round4": 14}
+"""The first and second rounds shared eight coders; the third and fourth had six new ones each."""
 
 
 def split_of(session: str) -> str:
@@ -47,8 +49,8 @@ def main() -> None:
     coded = []
     for path in sorted(args.coding.glob("*chunk*.labels.csv")):
         frame = read_labels(path)
-        coder = path.name.split("chunk")[1].split(".")[0]
-        coded.append(frame.assign(coder=f"coder{coder}", round=2 if path.name.startswith("round2") else 1))
+        coder = int(path.name.split("chunk")[1].split(".")[0]) + FIRST_CODER.get(path.name.split("-")[0], 0)
+        coded.append(frame.assign(coder=f"coder{coder}"))
     coded = pd.concat(coded).drop_duplicates("id")
     corpus = units.drop(columns=["coder"], errors="ignore").merge(coded, on="id", how="inner")
     adjudicated_path = args.coding / "adjudicated.csv"
@@ -57,7 +59,7 @@ def main() -> None:
         rows = corpus["id"].isin(settled.index)
         corpus.loc[rows, LABELS] = settled.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
         corpus["adjudicated"] = rows.astype(int)
-    reviewed = [read_labels(p) for p in sorted(args.coding.glob("review[0-9]*.labels.csv"))]
+    reviewed = [read_labels(p) for p in sorted(args.coding.glob("review*.labels.csv"))]
     corpus["reviewed"] = 0
     if reviewed:
         final = pd.concat(reviewed).drop_duplicates("id", keep="last").set_index("id")
@@ -67,9 +69,10 @@ def main() -> None:
         corpus["reviewed"] = rows.astype(int)
         changed = int((before != corpus.loc[rows, LABELS].to_numpy()).any(axis=1).sum())
         print(f"consistency review: {int(rows.sum())} rows read again, {changed} changed")
-    second = args.coding / "adjudicated2.csv"
-    if second.exists():  # disagreements with the second, blind coding of chat and forum rows, settled
-        settled = read_labels(second).set_index("id")
+    for name in ("adjudicated2.csv", "adjudicated3.csv", "adjudicated4.csv"):  # later blind second codings, disagreements settled
+        if not (args.coding / name).exists():
+            continue
+        settled = read_labels(args.coding / name).set_index("id")
         rows = corpus["id"].isin(settled.index)
         corpus.loc[rows, LABELS] = settled.loc[corpus.loc[rows, "id"], LABELS].to_numpy()
         corpus.loc[rows, "adjudicated"] = 1
