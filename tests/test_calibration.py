@@ -39,6 +39,30 @@ def test_threshold_keeps_the_number_of_tags_near_the_truth():
     assert abs(int((proba >= t).sum()) - int(truth.sum())) <= 0.15 * truth.sum()
 
 
+def test_threshold_over_several_sources_serves_each_not_the_largest():
+    # A large source whose scores run high (long forum answers) and a small one whose true
+    # cases score lower (one-line chat turns): pooled, the large source sets a threshold
+    # that misses every true case of the small one.
+    rng = np.random.default_rng(2)
+    big_truth = (rng.uniform(size=3000) < 0.2).astype(int)
+    big = np.where(big_truth == 1, rng.uniform(0.85, 1.0, 3000), rng.uniform(0.0, 0.9, 3000))
+    small_truth = (rng.uniform(size=300) < 0.2).astype(int)
+    small = np.where(small_truth == 1, rng.uniform(0.6, 0.8, 300), rng.uniform(0.0, 0.5, 300))
+    proba, truth = np.r_[big, small], np.r_[big_truth, small_truth]
+    groups = np.r_[np.full(3000, "forum"), np.full(300, "chat")]
+
+    def f1(t, rows):
+        pred, gold = proba[rows] >= t, truth[rows] == 1
+        return 2 * (pred & gold).sum() / (pred.sum() + gold.sum())
+
+    chat = groups == "chat"
+    pooled, balanced = choose_threshold(proba, truth), choose_threshold(proba, truth, groups=groups)
+    assert f1(pooled, chat) == 0.0
+    assert f1(balanced, chat) > 0.5 and f1(balanced, ~chat) > 0.5
+    # one source, or a source with no true cases, falls back to the pooled choice
+    assert choose_threshold(big, big_truth, groups=np.full(3000, "forum")) == choose_threshold(big, big_truth)
+
+
 def test_adjusted_count_undoes_known_error_rates():
     # 100 utterances, 20 truly positive; the tagger finds 15 of them and fires on 8 of the other 80.
     rates = error_rates(np.r_[np.ones(15), np.zeros(5), np.ones(8), np.zeros(72)], np.r_[np.ones(20), np.zeros(80)])

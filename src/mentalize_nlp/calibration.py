@@ -43,11 +43,25 @@ def apply_isotonic(scores: np.ndarray, points: dict[str, list[float]] | None) ->
     return np.interp(scores, points["x"], points["y"])
 
 
-def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: float = 0.15) -> float:
+_GRID = np.round(np.arange(0.05, 0.996, 0.005), 3)
+
+
+def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: float = 0.15, groups: np.ndarray | None = None) -> float:
     """The threshold with the best F1 among those whose number of tags stays within
     ``count_tolerance`` of the true number (so session counts are not inflated to buy
-    recall); the best-F1 threshold when none does."""
-    grid = np.round(np.arange(0.05, 0.996, 0.005), 3)
+    recall); the best-F1 threshold when none does.
+
+    With ``groups`` (the source of each row) holding two or more sources that carry the
+    label, the threshold with the best F1 *averaged over the sources* instead: pooled, the
+    source with the most positives sets the operating point for all (long forum answers,
+    whose many sentences lift their turn scores, would push the threshold up for one-line
+    chat turns), while a user's transcripts come from none of them."""
+    if groups is not None:
+        groups = np.asarray(groups)
+        carrying = [g for g in np.unique(groups) if truth[groups == g].sum() > 0]
+        if len(carrying) > 1:
+            return _balanced_threshold(proba, truth, groups, carrying)
+    grid = _GRID
     positives = max(float(truth.sum()), 1.0)
     best, best_f1, fallback, fallback_f1 = None, -1.0, 0.5, -1.0
     for t in grid:
@@ -59,6 +73,17 @@ def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: f
         if abs(float(pred.sum()) - positives) <= count_tolerance * positives and f1 > best_f1:
             best, best_f1 = float(t), f1
     return best if best is not None else fallback
+
+
+def _balanced_threshold(proba: np.ndarray, truth: np.ndarray, groups: np.ndarray, carrying: list) -> float:
+    """The threshold with the best mean of the per-source F1s, each source weighted equally."""
+    pred = proba[:, None] >= _GRID[None, :]
+    mean_f1 = np.zeros(len(_GRID))
+    for g in carrying:
+        rows = groups == g
+        tp = (pred[rows] & (truth[rows] == 1)[:, None]).sum(axis=0)
+        mean_f1 += 2 * tp / (pred[rows].sum(axis=0) + truth[rows].sum())
+    return float(_GRID[int(np.argmax(mean_f1))])
 
 
 def error_rates(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:

@@ -192,7 +192,8 @@ def train(
         oof = out_of_fold(Xc, Yc, session_keys(calib_source), fixed, C, folds, weight)
     turns, oof_turns, lengths = turn_table(calib_source, oof)
     truth = turns[list(LABELS)].to_numpy(dtype=int)
-    thresholds = [choose_threshold(oof_turns[:, j], truth[:, j]) for j in range(len(LABELS))]
+    sources = turns["source"].to_numpy() if "source" in turns else None
+    thresholds = [choose_threshold(oof_turns[:, j], truth[:, j], groups=sources) for j in range(len(LABELS))]
     calibration = fit_calibration(oof_turns, truth, lengths)
     decided = (oof_turns >= np.asarray(thresholds)).astype(int)
     rates = {label: error_rates(decided[:, j], truth[:, j]) for j, label in enumerate(LABELS)}
