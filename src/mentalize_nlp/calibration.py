@@ -60,30 +60,20 @@ def choose_threshold(proba: np.ndarray, truth: np.ndarray, *, count_tolerance: f
         groups = np.asarray(groups)
         carrying = [g for g in np.unique(groups) if truth[groups == g].sum() > 0]
         if len(carrying) > 1:
-            return _balanced_threshold(proba, truth, groups, carrying)
-    grid = _GRID
+            mean_f1 = np.mean([_f1_by_threshold(proba[groups == g], truth[groups == g])[0] for g in carrying], axis=0)
+            return float(_GRID[int(np.argmax(mean_f1))])
+    f1, tagged = _f1_by_threshold(proba, truth)
     positives = max(float(truth.sum()), 1.0)
-    best, best_f1, fallback, fallback_f1 = None, -1.0, 0.5, -1.0
-    for t in grid:
-        pred = proba >= t
-        tp = float(np.sum(pred & (truth == 1)))
-        f1 = 2 * tp / max(float(pred.sum()) + positives, 1.0)
-        if f1 > fallback_f1:
-            fallback, fallback_f1 = float(t), f1
-        if abs(float(pred.sum()) - positives) <= count_tolerance * positives and f1 > best_f1:
-            best, best_f1 = float(t), f1
-    return best if best is not None else fallback
+    near = np.abs(tagged - positives) <= count_tolerance * positives
+    return float(_GRID[int(np.argmax(np.where(near, f1, -1.0)))] if near.any() else _GRID[int(np.argmax(f1))])
 
 
-def _balanced_threshold(proba: np.ndarray, truth: np.ndarray, groups: np.ndarray, carrying: list) -> float:
-    """The threshold with the best mean of the per-source F1s, each source weighted equally."""
-    pred = proba[:, None] >= _GRID[None, :]
-    mean_f1 = np.zeros(len(_GRID))
-    for g in carrying:
-        rows = groups == g
-        tp = (pred[rows] & (truth[rows] == 1)[:, None]).sum(axis=0)
-        mean_f1 += 2 * tp / (pred[rows].sum(axis=0) + truth[rows].sum())
-    return float(_GRID[int(np.argmax(mean_f1))])
+def _f1_by_threshold(proba: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """F1 and the number of tags at each threshold of the grid."""
+    pred = np.asarray(proba)[:, None] >= _GRID[None, :]
+    tp = (pred & (np.asarray(truth) == 1)[:, None]).sum(axis=0)
+    tagged = pred.sum(axis=0).astype(float)
+    return 2 * tp / np.maximum(tagged + max(float(truth.sum()), 1.0), 1.0), tagged
 
 
 def error_rates(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
