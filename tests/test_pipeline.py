@@ -108,3 +108,25 @@ def test_user_rules_replace_the_lists_and_survive_to_disk(tmp_path):
     rules.unlink()
     doc = spacy.load(tmp_path / "pipe")("what a selfish gremlin")
     assert [c.text for c in doc.spans["mentalize_cues"]] == ["gremlin"]
+
+
+def test_a_users_token_patterns_match_whatever_words_they_need(tmp_path):
+    rules = tmp_path / "rules.jsonl"
+    rules.write_text(
+        '{"category": "TRAIT", "pattern": [{"LOWER": "such"}, {"LOWER": "a"}, {"IS_ALPHA": true}]}\n'
+        '{"category": "PSEUDO", "pattern": [{"NORM": {"IN": ["manage", "handle"]}}, {"NORM": "stress"}]}\n',
+        encoding="utf-8",
+    )
+    nlp = build_pipeline(rules_path=str(rules))
+    assert [c[0] for c in cues(nlp("she's such a pain"), "TRAIT")] == ["such a pain"]
+    assert [c[0] for c in cues(nlp("I can't handle stress"), "PSEUDO")] == ["handle stress"]
+    assert cues(nlp("I can't handle it"), "PSEUDO") == []
+
+
+def test_nlp_pipe_tags_a_batch_as_one_call_per_text_does(nlp):
+    texts = ["maybe she felt left out", "", "she's just selfish. I wonder why", "smoking helps me manage stress"] * 3
+    batched = list(nlp.pipe(texts, batch_size=5))
+    for text, doc in zip(texts, batched):
+        single = nlp(text)
+        assert [(s.start, s.end) for s in doc.sents] == [(s.start, s.end) for s in single.sents]
+        assert cues(doc) == cues(single), text

@@ -10,6 +10,7 @@ was written, and the output folder is as it was.
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 import sys
 import threading
@@ -185,6 +186,7 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
             raise UsageError(f"no transcript files found in the inputs given; expected files ending {', '.join(SUFFIXES)} or folders holding them.")
         model_dir = str(model) if model else None
         tagger = _tagger(model_dir, RunError) if jobs == 1 and engine == "local" else None
+        gc.freeze()  # modules and model live as long as the process: the collector need not scan them on every pass
         private = redact or bool(redact_names)
 
         def finish(tmp: Path, result: BatchResult) -> None:  # redaction and the report belong to the set written

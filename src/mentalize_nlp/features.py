@@ -51,6 +51,9 @@ _VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTIO
 _COPULA = frozenset({"is", "'s", "s", "are", "'re", "re", "am", "'m", "was", "were", "be", "being", "such", "called", "so", "a", "an", "total", "complete", "absolute", "real", "right", "proper", "just", "bloody", "fucking", "effing"})
 
 
+_STATES = (*SCOPE_MODIFIERS, "endorsed")
+
+
 @dataclass(frozen=True)
 class Unit:
     """One decision unit of one doc: token range ``[start, end)`` and its character offsets."""
@@ -79,7 +82,8 @@ def _is_question(norms: list[str], punct: list[bool]) -> bool:
 
 def cue_states(cue: Span) -> list[str]:
     """The scope states of a cue (``hedged``, ``negated``, …), or ``["active"]`` when none."""
-    return [name for name in (*SCOPE_MODIFIERS, "endorsed") if getattr(cue._, name)] or ["active"]
+    underscore = cue._
+    return [name for name in _STATES if getattr(underscore, name)] or ["active"]
 
 
 def unit_features(
@@ -186,8 +190,10 @@ def doc_units(doc: Doc, index: int, *, by_sentence: bool, punct: list[bool] | No
     if not len(doc):
         return [Unit(index, 0, 0, 0, 0)]
     ranges = sentence_bounds(doc) if by_sentence else [(0, len(doc))]
+    last = doc[-1]
+    whole = Unit(index, 0, len(doc), 0, last.idx + len(last.text_with_ws))  # len(doc.text), without joining every token
     if len(ranges) == 1:
-        return [Unit(index, 0, len(doc), 0, len(doc.text))]
+        return [whole]
     units = []
     for start, end in ranges:
         span = doc[start:end]
@@ -195,7 +201,7 @@ def doc_units(doc: Doc, index: int, *, by_sentence: bool, punct: list[bool] | No
         if by_sentence and all(flags) and units:
             continue  # a lone "..." or stray space is not a sentence of its own
         units.append(Unit(index, start, end, span.start_char, span.end_char))
-    return units or [Unit(index, 0, len(doc), 0, len(doc.text))]
+    return units or [whole]
 
 
 MAX_RUN = 100

@@ -29,6 +29,7 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from .batching import BatchComponent
 from .cues import SPANS_KEY
 from .extensions import register_extensions
 
@@ -48,7 +49,7 @@ _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
 _QUOTE_IDS = frozenset(get_string_id(q) for q in _QUOTES)
 
 
-class ScopeResolver:
+class ScopeResolver(BatchComponent):
     """Mark each target cue hedged, negated, reported, quoted or pseudo.
 
     Args:
@@ -128,11 +129,12 @@ class ScopeResolver:
                 "pseudo": label in _PSEUDO_TARGETS and p >= 0 and pseudo_reach[p] > cue.start,
             }
             states["endorsed"] = (states["reported"] or states["quoted"]) and endorsed_until >= cue.end
+            underscore = cue._
             for name, value in states.items():
                 # Set every state, True or False: cues of two categories over the same words share
                 # their Span._ values (spaCy keys them by offsets), and the model was trained with
                 # the last cue's states winning.
-                setattr(cue._, name, value)
+                setattr(underscore, name, value)
         return doc
 
     @staticmethod

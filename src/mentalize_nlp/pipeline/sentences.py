@@ -16,6 +16,8 @@ from spacy.strings import get_string_id
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .batching import BatchComponent
+
 _PUNCT_END = frozenset({".", "!", "?", "...", "..", "!!", "??", "?!", "…"})
 _MARKERS = frozenset({"but", "so", "anyway", "and", "cos", "because", "like", "um", "uh", "erm", "well", "then", "yeah", "okay", "ok"})
 _SUBJECTS = frozenset({"i", "she", "he", "they", "we", "you", "it", "my", "his", "her", "their", "your", "there", "that"})
@@ -31,7 +33,7 @@ _NO_BREAK_AFTER = frozenset(
 )
 
 
-class SentenceSplitter:
+class SentenceSplitter(BatchComponent):
     """Set ``Token.is_sent_start`` from punctuation, and from clause starts in unpunctuated runs.
 
     Works on the token hash array (``Doc.to_array``), never creating ``Token`` objects,

@@ -21,9 +21,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import docx
-from docx.oxml.ns import qn
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from ..errors import TranscriptError
 from .archive import check_archive
@@ -32,6 +30,14 @@ from .session import Session, Utterance
 from .roles import RoleMap
 from .tabular import Columns
 from .txt import joined, numbered, split_turns
+
+if TYPE_CHECKING:  # python-docx and lxml are imported on the first Word file, not with every reader
+    from lxml import etree
+
+
+def qn(tag: str) -> str:
+    """A ``w:`` tag in lxml's ``{namespace}name`` form, as ``docx.oxml.ns.qn`` spells it."""
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag.removeprefix("w:")
 
 _P, _R, _TBL, _TR, _TC = qn("w:p"), qn("w:r"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _TCPR, _GRIDSPAN = qn("w:tcPr"), qn("w:gridSpan")
@@ -155,6 +161,8 @@ def read_docx(
     """Read a Word transcript into one session named after the file (``encoding`` is ignored: Word stores Unicode)."""
     data = read_bytes(path, max_bytes)
     check_archive(data, path, max_bytes)
+    import docx
+
     try:
         body = docx.Document(io.BytesIO(data)).element.body
     # python-docx, zipfile and lxml raise many exception types for a damaged or foreign file; all mean the same.
