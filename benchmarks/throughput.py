@@ -8,7 +8,11 @@ folder would hold them), then, each in a fresh process so start-up is counted:
 3. ``mentalize score`` with 2 jobs, on AnnoMI and on a batch four times larger;
 4. peak memory for 1x and 4x the sessions (streaming: it should not grow with the batch).
 
-    python benchmarks/throughput.py [--annomi PATH] [--repeat 3]
+    python benchmarks/throughput.py [--annomi PATH] [--repeat 3] [--against OTHER/src]
+
+``--against`` also times the x1 runs with the package found in another checkout's ``src``
+folder (an earlier version, say), interleaved with this one's, so a change is compared
+against the same baseline.
 """
 
 from __future__ import annotations
@@ -40,11 +44,11 @@ BASELINE = (
 )
 
 
-def measure(cmd: list[str], repeat: int) -> tuple[float, float]:
+def measure(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Best wall-clock seconds over ``repeat`` runs, and peak resident memory in MB."""
     best, peak = float("inf"), 0.0
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True, env=env).stdout.split()
         best = min(best, float(out[0]))
         peak = max(peak, int(out[1]) / 1024)
     return best, peak
@@ -88,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--annomi", type=Path, default=ROOT.parent / "shared" / "corpora" / "annomi" / "AnnoMI-full.csv")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="another checkout's src folder, timed on the x1 runs too")
     args = parser.parse_args()
     mentalize = [sys.executable, "-m", "mentalize_nlp", "score"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,17 +101,22 @@ def main() -> None:
         words = export(args.annomi, one, 1)
         words4 = export(args.annomi, four, 4)
 
-        def score(folder: Path, jobs: int) -> tuple[float, float]:
+        def score(folder: Path, jobs: int, src: Path | None = None, repeat: int = args.repeat) -> tuple[float, float]:
             shutil.rmtree(out, ignore_errors=True)
-            return measure([*mentalize, str(folder), "--out", str(out), "--jobs", str(jobs), "--force"], args.repeat)
+            env = {**os.environ, "PYTHONPATH": str(src.resolve())} if src else None
+            return measure([*mentalize, str(folder), "--out", str(out), "--jobs", str(jobs), "--force"], repeat, env)
 
-        rows = {
-            "tokenizer only (x1)": measure([sys.executable, "-c", BASELINE, str(one)], args.repeat),
-            "mentalize score, 1 job (x1)": score(one, 1),
-            "mentalize score, 2 jobs (x1)": score(one, 2),
-            "mentalize score, 1 job (x4)": score(four, 1),
-            "mentalize score, 2 jobs (x4)": score(four, 2),
-        }
+        rows = {"tokenizer only (x1)": measure([sys.executable, "-c", BASELINE, str(one)], args.repeat)}
+        for jobs in (1, 2):
+            name = f"mentalize score, {jobs} job{'s' if jobs > 1 else ''} (x1)"
+            if args.against:  # alternate the two versions, run by run
+                pairs = [(score(one, jobs, args.against, 1), score(one, jobs, repeat=1)) for _ in range(args.repeat)]
+                rows[f"{name}, {args.against}"] = (min(a[0] for a, _ in pairs), max(a[1] for a, _ in pairs))
+                rows[name] = (min(b[0] for _, b in pairs), max(b[1] for _, b in pairs))
+            else:
+                rows[name] = score(one, jobs)
+        rows["mentalize score, 1 job (x4)"] = score(four, 1)
+        rows["mentalize score, 2 jobs (x4)"] = score(four, 2)
     base = rows["tokenizer only (x1)"][0]
     print(f"# {dt.date.today()} on {platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"AnnoMI: 133 sessions, {words} words (x4: {words4} words)\n")
