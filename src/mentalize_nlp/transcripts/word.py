@@ -20,7 +20,6 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ..errors import TranscriptError
@@ -38,6 +37,7 @@ if TYPE_CHECKING:  # python-docx and lxml are imported on the first Word file, n
 def qn(tag: str) -> str:
     """A ``w:`` tag in lxml's ``{namespace}name`` form, as ``docx.oxml.ns.qn`` spells it."""
     return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag.removeprefix("w:")
+
 
 _P, _R, _TBL, _TR, _TC = qn("w:p"), qn("w:r"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _TCPR, _GRIDSPAN = qn("w:tcPr"), qn("w:gridSpan")
