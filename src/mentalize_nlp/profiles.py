@@ -72,7 +72,10 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     if utterances.empty:
         return pd.DataFrame(columns=columns)
     groups = utterances.groupby(keys, sort=False)
-    table = groups.agg(role=("role", lambda s: s.mode().iat[0]), utterances=("role", "size"))
+    table = groups.agg(utterances=("role", "size"))
+    roles = utterances.groupby([*keys, "role"], sort=False).size().rename("n").reset_index()
+    roles = roles.sort_values(["n", "role"], ascending=[False, True], kind="stable").drop_duplicates(keys)
+    table.insert(0, "role", roles.set_index(keys)["role"].reindex(table.index))  # the most frequent; on a tie, the first by name
     for label in labels:
         table[f"{label}_count"] = groups[label].sum().astype(int)
         table[f"{label}_per_100"] = (100.0 * table[f"{label}_count"] / table["utterances"]).round(2)
@@ -82,7 +85,8 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     for label in labels:
         p = f"p_{label}"
         if p in utterances:
-            figures = groups[p].agg(lambda s: expected_count(pd.to_numeric(s, errors="coerce").to_numpy()))
+            numbers = pd.to_numeric(utterances[p], errors="coerce").groupby([utterances[k] for k in keys], sort=False)
+            figures = numbers.agg(lambda s: expected_count(s.to_numpy()))
             adjusted, low, high = (np.array([f[i] for f in figures]) for i in range(3))
         else:
             adjusted = table[f"{label}_count"].to_numpy(dtype=float)
