@@ -130,3 +130,22 @@ def test_nlp_pipe_tags_a_batch_as_one_call_per_text_does(nlp):
         single = nlp(text)
         assert [(s.start, s.end) for s in doc.sents] == [(s.start, s.end) for s in single.sents]
         assert cues(doc) == cues(single), text
+
+
+def test_a_failing_batch_goes_to_the_pipelines_error_handler(monkeypatch):
+    nlp = build_pipeline()
+    cues_step = nlp.get_pipe("mentalize_cues")
+    real = type(cues_step).__call__
+
+    def fragile(self, doc):
+        if "boom" in doc.text:
+            raise ValueError("boom")
+        return real(self, doc)
+
+    monkeypatch.setattr(type(cues_step), "__call__", fragile)
+    with pytest.raises(ValueError, match="boom"):  # by default the error is raised, as before
+        list(nlp.pipe(["fine", "boom"]))
+    seen = []
+    nlp.set_error_handler(lambda name, proc, docs, exc: seen.append((name, [d.text for d in docs])))
+    assert [d.text for d in nlp.pipe(["fine", "boom", "she's just selfish"], batch_size=2)] == ["she's just selfish"]
+    assert seen == [("mentalize_cues", ["fine", "boom"])]

@@ -18,7 +18,7 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, ensure_path
 
-from .batching import BatchComponent
+from .batching import BatchComponent, named
 from .rules import CueRule, default_rules, read_rules, write_rules
 
 SPANS_KEY = "mentalize_cues"
@@ -37,6 +37,8 @@ class CueDetector(BatchComponent):
             path has since gone.
         spans_key: Where in ``doc.spans`` the cues are stored.
     """
+
+    name = "mentalize_cues"
 
     def __init__(
         self,
@@ -155,4 +157,4 @@ def _anchors(patterns: Iterable[tuple[dict, ...]]) -> frozenset[int] | None:
 )
 def make_cues(nlp: Language, name: str, rules_path: str | None, spans_key: str) -> CueDetector:
     """spaCy factory for :class:`CueDetector`; ``rules_path`` replaces the shipped lists."""
-    return CueDetector(nlp, rules_path=rules_path, spans_key=spans_key)
+    return named(CueDetector(nlp, rules_path=rules_path, spans_key=spans_key), name)

@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
-from .batching import BatchComponent
+from .batching import BatchComponent, named
 from .cues import SPANS_KEY
 from .extensions import register_extensions
 
@@ -57,6 +57,8 @@ class ScopeResolver(BatchComponent):
         negation_window: How many tokens after a negation it still applies.
         post_hedge_window: How many tokens after a cue a trailing hedge still softens it.
     """
+
+    name = "mentalize_scope"
 
     def __init__(self, *, spans_key: str = SPANS_KEY, negation_window: int = 4, post_hedge_window: int = 3) -> None:
         register_extensions()
@@ -172,4 +174,4 @@ def _last_between(values: list[int] | tuple[()], low: int, high: int) -> int | N
 )
 def make_scope(nlp: Language, name: str, spans_key: str, negation_window: int, post_hedge_window: int) -> ScopeResolver:
     """spaCy factory for :class:`ScopeResolver`."""
-    return ScopeResolver(spans_key=spans_key, negation_window=negation_window, post_hedge_window=post_hedge_window)
+    return named(ScopeResolver(spans_key=spans_key, negation_window=negation_window, post_hedge_window=post_hedge_window), name)

@@ -16,7 +16,7 @@ from spacy.strings import get_string_id
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .batching import BatchComponent
+from .batching import BatchComponent, named
 
 _PUNCT_END = frozenset({".", "!", "?", "...", "..", "!!", "??", "?!", "…"})
 _MARKERS = frozenset({"but", "so", "anyway", "and", "cos", "because", "like", "um", "uh", "erm", "well", "then", "yeah", "okay", "ok"})
@@ -39,6 +39,8 @@ class SentenceSplitter(BatchComponent):
     Works on the token hash array (``Doc.to_array``), never creating ``Token`` objects,
     because it runs on every utterance.
     """
+
+    name = "mentalize_sentences"
 
     def __init__(self, *, min_run: int = 8) -> None:
         self.min_run = min_run
@@ -95,4 +97,4 @@ def _clause_start(lowers: list[int], punct: list[bool], i: int) -> bool:
 )
 def make_sentences(nlp: Language, name: str, min_run: int) -> SentenceSplitter:
     """spaCy factory for :class:`SentenceSplitter`."""
-    return SentenceSplitter(min_run=min_run)
+    return named(SentenceSplitter(min_run=min_run), name)
