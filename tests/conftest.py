@@ -26,10 +26,10 @@ def tagger():
 
 def cues(doc, category=None):
     """(text, category, states) for each cue in a doc, optionally of one category."""
-    from mentalize_nlp.pipeline.extensions import SCOPE_MODIFIERS
+    from mentalize_nlp.pipeline.extensions import CUE_STATES
 
     return [
-        (c.text.lower(), c.label_, {m for m in (*SCOPE_MODIFIERS, "endorsed") if getattr(c._, m)})
+        (c.text.lower(), c.label_, {m for m in CUE_STATES if getattr(c._, m)})
         for c in doc.spans["mentalize_cues"]
         if category is None or c.label_ == category
     ]

@@ -27,7 +27,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .pipeline.cues import SPANS_KEY
-from .pipeline.extensions import SCOPE_MODIFIERS
+from .pipeline.extensions import CUE_STATES
 from .pipeline.scope import MODIFIERS, sentence_bounds
 from .transcripts.session import speech_mask
 
@@ -49,9 +49,6 @@ _AUX_Q = frozenset({"do", "did", "does", "are", "were", "was", "is", "could", "c
 _HEDGEABLE = frozenset({"MENTAL_VERB", "EMOTION", "PERSPECTIVE", "TRAIT", "MOTIVE", "STANCE", "FEEL"})
 _VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 _COPULA = frozenset({"is", "'s", "s", "are", "'re", "re", "am", "'m", "was", "were", "be", "being", "such", "called", "so", "a", "an", "total", "complete", "absolute", "real", "right", "proper", "just", "bloody", "fucking", "effing"})
-
-
-_STATES = (*SCOPE_MODIFIERS, "endorsed")
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def _is_question(norms: list[str], punct: list[bool]) -> bool:
 def cue_states(cue: Span) -> list[str]:
     """The scope states of a cue (``hedged``, ``negated``, …), or ``["active"]`` when none."""
     underscore = cue._
-    return [name for name in _STATES if getattr(underscore, name)] or ["active"]
+    return [name for name in CUE_STATES if getattr(underscore, name)] or ["active"]
 
 
 def unit_features(
@@ -264,10 +261,10 @@ def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_
         punct = (table[:, 1] | table[:, 2]).astype(bool).tolist()
         cues = list(doc.spans.get(SPANS_KEY, []))
         cue_starts = [c.start for c in cues]
-        sentences = sentence_bounds(doc)
+        sentences = None if by_sentence else sentence_bounds(doc)  # a whole-text unit's sentences
         for unit in doc_units(doc, i, by_sentence=by_sentence, punct=punct):
             lo, hi = bisect_left(cue_starts, unit.start), bisect_left(cue_starts, unit.end)
-            inside = [(unit.start, unit.end)] if by_sentence else sentences
+            inside = sentences if sentences is not None else [(unit.start, unit.end)]
             text, feats = unit_features(unit.start, unit.end, norms, punct, cues[lo:hi], inside)
             units.append(unit)
             rows_text.append(text)

@@ -71,7 +71,8 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     columns += ["needs_review_count", "needs_review_share", *(f"{l}_turns" for l in labels), *(f"{l}_evidence" for l in labels)]
     if utterances.empty:
         return pd.DataFrame(columns=columns)
-    groups = utterances.groupby(keys, sort=False)
+    numeric = {f"p_{l}": pd.to_numeric(utterances[f"p_{l}"], errors="coerce") for l in labels if f"p_{l}" in utterances}
+    groups = utterances.assign(**numeric).groupby(keys, sort=False)
     table = groups.agg(utterances=("role", "size"))
     roles = utterances.groupby([*keys, "role"], sort=False).size().rename("n").reset_index()
     roles = roles.sort_values(["n", "role"], ascending=[False, True], kind="stable").drop_duplicates(keys)
@@ -85,8 +86,7 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     for label in labels:
         p = f"p_{label}"
         if p in utterances:
-            numbers = pd.to_numeric(utterances[p], errors="coerce").groupby([utterances[k] for k in keys], sort=False)
-            figures = numbers.agg(lambda s: expected_count(s.to_numpy()))
+            figures = groups[p].agg(lambda s: expected_count(s.to_numpy()))
             adjusted, low, high = (np.array([f[i] for f in figures]) for i in range(3))
         else:
             adjusted = table[f"{label}_count"].to_numpy(dtype=float)

@@ -11,17 +11,19 @@ from spacy.tokens import Span
 SCOPE_MODIFIERS: tuple[str, ...] = ("hedged", "negated", "reported", "quoted", "pseudo", "generic")
 """Ways the scope step can change what a cue means."""
 
+CUE_STATES: tuple[str, ...] = (*SCOPE_MODIFIERS, "endorsed")
+"""Every state the scope step sets on a cue."""
+
 
 def _is_active(span: Span) -> bool:
-    return not any(getattr(span._, name) for name in SCOPE_MODIFIERS)
+    underscore = span._
+    return not any(getattr(underscore, name) for name in SCOPE_MODIFIERS)
 
 
 def register_extensions() -> None:
     """Register the span attributes once; later calls do nothing."""
-    for name in SCOPE_MODIFIERS:
+    for name in CUE_STATES:
         if not Span.has_extension(name):
             Span.set_extension(name, default=False)
-    if not Span.has_extension("endorsed"):
-        Span.set_extension("endorsed", default=False)
     if not Span.has_extension("active"):
         Span.set_extension("active", getter=_is_active)
