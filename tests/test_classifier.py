@@ -162,3 +162,18 @@ def test_a_length_group_with_too_few_coded_turns_uses_the_map_of_all_turns():
     overall = fit_calibration(scores, truth, np.ones(400, dtype=int), edges=())[0]
     assert calibration[2] == calibration[1] == overall
     assert calibration[0] != overall  # the short turns, with enough rows, have their own
+
+
+def test_scores_are_the_stock_pipelines_to_the_bit():
+    """Character n-grams are counted once per distinct word; the scores must not move."""
+    import mentalize_nlp
+    from mentalize_nlp.features import featurise
+
+    tagger = mentalize_nlp.load()
+    texts = ["Yeah.", "She's just SELFISH, selfish\tand  lazy.", "", "I felt really hurt. Maybe she felt left out?",
+             "Σίσυφος ΟΔΥΣΣΕΥΣ naïve café", "Mm-hmm. " * 30, "he did it to humiliate me, to humiliate me"]
+    _, _, featurised = featurise(tagger.nlp, texts)
+    raw = pd.DataFrame({"text": texts, "cues": [{"TRAIT": 1.0}] * len(texts)})  # capitals and odd spacing kept
+    for X in (featurised, raw):
+        stock = np.column_stack([p[:, 1] for p in tagger.classifier.estimator.predict_proba(X)])
+        assert tagger.classifier.unit_proba(X).tobytes() == stock.tobytes()

@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 import spacy
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
@@ -94,6 +95,39 @@ def turn_scores(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tu
     return -np.expm1(miss), carrier, ends - starts
 
 
+def char_ngrams(vectorizer: TfidfVectorizer, texts: pd.Series) -> sparse.csr_matrix:
+    """``vectorizer.transform(texts)`` for a fitted ``char_wb`` vectorizer, with each distinct
+    word's n-grams counted once rather than at every occurrence.
+
+    ``char_wb`` n-grams never cross a word boundary, so a text's counts are the sum of its
+    words' counts: the counts of the distinct words, added up through a text-by-word matrix,
+    then weighted by the vectorizer's own TF-IDF step. The result is the same matrix, bit
+    for bit, about five times sooner on transcripts, where a few hundred words make most of
+    the text."""
+    column: dict[str, int] = {}
+    rows = [[column.setdefault(word, len(column)) for word in text.lower().split()] for text in texts]
+    indptr = np.cumsum([0, *map(len, rows)])
+    indices = np.fromiter((j for row in rows for j in row), dtype=np.int64, count=int(indptr[-1]))
+    words = sparse.csr_matrix((np.ones(len(indices), dtype=np.int64), indices, indptr), shape=(len(rows), len(column)))
+    counts = words @ CountVectorizer.transform(vectorizer, list(column))
+    counts.sort_indices()  # as CountVectorizer leaves them, so the norms are summed in the same order
+    return vectorizer._tfidf.transform(counts, copy=False)
+
+
+def predict_proba(estimator: Pipeline, X: pd.DataFrame) -> list[np.ndarray]:
+    """``estimator.predict_proba(X)``, with character n-grams counted by :func:`char_ngrams`."""
+    features = estimator[0]
+    steps = [(step, column) for _, step, column in getattr(features, "transformers_", []) if not (isinstance(step, str) and step == "drop")]
+    if len(estimator) != 2 or not isinstance(features, ColumnTransformer) or not features.sparse_output_ or any(isinstance(s, str) for s, _ in steps):
+        return estimator.predict_proba(X)
+    blocks = []
+    for step, column in steps:
+        by_word = (isinstance(step, TfidfVectorizer) and step.analyzer == "char_wb" and step.lowercase
+                   and step.preprocessor is None and step.strip_accents is None)
+        blocks.append(char_ngrams(step, X[column]) if by_word else step.transform(X[column]))
+    return estimator[-1].predict_proba(sparse.hstack(blocks).tocsr())
+
+
 @dataclass
 class Classifier:
     """A trained estimator with its metadata: calibration, thresholds and error rates."""
@@ -128,7 +162,7 @@ class Classifier:
         """Raw probability of each label for each unit, one column per label."""
         if not len(X):
             return np.zeros((0, len(self.labels)))
-        return np.column_stack([p[:, 1] for p in self.estimator.predict_proba(X)])
+        return np.column_stack([p[:, 1] for p in predict_proba(self.estimator, X)])
 
     def calibrate(self, raw: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from raw turn scores and the turns' lengths in sentences,

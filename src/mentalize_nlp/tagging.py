@@ -105,6 +105,17 @@ class Tagger:
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
+        distinct = dict.fromkeys(texts)  # a text is tagged the same wherever it stands: tag each once ("Yeah." is a fifth of some sessions)
+        table = self._tag_distinct(list(distinct))
+        if len(distinct) < len(texts):
+            row = {text: i for i, text in enumerate(distinct)}
+            table = table.iloc[[row[t] for t in texts]].reset_index(drop=True)
+        if index is not None:
+            table.index = index
+        return table
+
+    def _tag_distinct(self, texts: list[str]) -> pd.DataFrame:
+        """The rows of :meth:`tag_texts` for texts that are all different."""
         docs, units, X = featurise(self.nlp, texts, self.batch_size)
         unit_doc = np.fromiter((u.doc for u in units), dtype=int, count=len(units))
         raw, carrier, lengths = turn_scores(self.classifier.unit_proba(X), unit_doc, len(docs))
@@ -133,10 +144,7 @@ class Tagger:
             for row in table.to_dict("records")
         ]
         table["evidence_spans"] = [json.dumps(s, ensure_ascii=False) if s else "" for s in spans]
-        table = table[tag_columns(self.labels)]
-        if index is not None:
-            table.index = index
-        return table
+        return table[tag_columns(self.labels)]
 
     def tag_frame(self, frame: pd.DataFrame, text_column: str = "text", prefix: str = "pred_") -> pd.DataFrame:
         """A copy of ``frame`` with the tag columns of :meth:`tag_texts` added on the right.
