@@ -93,6 +93,15 @@ def test_a_series_keeps_its_index(tagger):
     assert list(tagger.tag_texts(texts).index) == [100, 200]
 
 
+def test_a_repeated_text_gets_the_same_row_in_its_own_place(tagger):
+    texts = pd.Series(["Yeah.", "she's just selfish", "Yeah.", "I felt really hurt", "she's just selfish"], index=[5, 4, 3, 2, 1])
+    together = tagger.tag_texts(texts)
+    alone = pd.concat([tagger.tag_texts([t]) for t in texts])
+    assert list(together.index) == [5, 4, 3, 2, 1]
+    assert together.reset_index(drop=True).equals(alone.reset_index(drop=True))
+    assert together.loc[4, "certainty_labelling"] == together.loc[1, "certainty_labelling"] == 1
+
+
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
