@@ -29,6 +29,16 @@ def test_components_can_join_a_users_own_pipeline():
     assert all(not p for p in problems.values())
 
 
+def test_a_cues_states_read_and_set_one_at_a_time_or_all_together(nlp):
+    doc = nlp("maybe she was being a bit selfish")
+    selfish = next(c for c in doc.spans["mentalize_cues"] if c.label_ == "TRAIT")
+    assert selfish._.cue_states == {"hedged"} and selfish._.hedged and not selfish._.active
+    selfish._.hedged = False  # a researcher's own component overruling the scope step
+    assert selfish._.cue_states == frozenset() and selfish._.active
+    selfish._.quoted = True
+    assert selfish._.cue_states == {"quoted"} and not selfish._.active
+
+
 def test_hedge_softens_a_trait_and_i_think_does_not(nlp):
     assert cues(nlp("maybe she was being a bit selfish"), "TRAIT") == [("selfish", "TRAIT", {"hedged"})]
     assert cues(nlp("I think he's a narcissist"), "TRAIT") == [("narcissist", "TRAIT", set())]

@@ -20,8 +20,9 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM, SPACY
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -49,6 +50,10 @@ _AUX_Q = frozenset({"do", "did", "does", "are", "were", "was", "is", "could", "c
 _HEDGEABLE = frozenset({"MENTAL_VERB", "EMOTION", "PERSPECTIVE", "TRAIT", "MOTIVE", "STANCE", "FEEL"})
 _VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 _COPULA = frozenset({"is", "'s", "s", "are", "'re", "re", "am", "'m", "was", "were", "be", "being", "such", "called", "so", "a", "an", "total", "complete", "absolute", "real", "right", "proper", "just", "bloody", "fucking", "effing"})
+
+
+UNIT_ATTRS = [IS_PUNCT, IS_SPACE, IDX, LENGTH, SPACY, NORM]
+"""What :func:`doc_units` and :func:`featurise` read of each token, in one array."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,8 @@ def _is_question(norms: list[str], punct: list[bool]) -> bool:
 
 def cue_states(cue: Span) -> list[str]:
     """The scope states of a cue (``hedged``, ``negated``, …), or ``["active"]`` when none."""
-    underscore = cue._
-    return [name for name in CUE_STATES if getattr(underscore, name)] or ["active"]
+    states = cue._.cue_states
+    return [name for name in CUE_STATES if name in states] or ["active"]
 
 
 def unit_features(
@@ -180,24 +185,26 @@ def unit_features(
     return text, feats
 
 
-def doc_units(doc: Doc, index: int, *, by_sentence: bool, punct: list[bool] | None = None) -> list[Unit]:
+def doc_units(doc: Doc, index: int, *, by_sentence: bool, table: np.ndarray | None = None) -> list[Unit]:
     """The decision units of a doc: its sentences, or the whole doc as one unit.
 
-    ``punct`` (punctuation or space, per token) spares building ``Token`` objects."""
+    ``table`` (``doc.to_array(UNIT_ATTRS)``, if the caller has it) spares building ``Token``
+    and ``Span`` objects."""
     if not len(doc):
         return [Unit(index, 0, 0, 0, 0)]
     ranges = sentence_bounds(doc) if by_sentence else [(0, len(doc))]
-    last = doc[-1]
-    whole = Unit(index, 0, len(doc), 0, last.idx + len(last.text_with_ws))  # len(doc.text), without joining every token
+    table = doc.to_array(UNIT_ATTRS) if table is None else table
+    first = table[:, 2].tolist()  # each token's first character, and the one after its text and after its space
+    after_text = (table[:, 2] + table[:, 3]).tolist()
+    whole = Unit(index, 0, len(doc), 0, after_text[-1] + int(table[-1, 4]))  # len(doc.text), without joining every token
     if len(ranges) == 1:
         return [whole]
+    punct = (table[:, 0] | table[:, 1]).tolist()
     units = []
     for start, end in ranges:
-        span = doc[start:end]
-        flags = punct[start:end] if punct is not None else [t.is_space or t.is_punct for t in span]
-        if by_sentence and all(flags) and units:
+        if by_sentence and all(punct[start:end]) and units:
             continue  # a lone "..." or stray space is not a sentence of its own
-        units.append(Unit(index, start, end, span.start_char, span.end_char))
+        units.append(Unit(index, start, end, first[start], after_text[end - 1]))
     return units or [whole]
 
 
@@ -255,14 +262,14 @@ def featurise(nlp: Language, texts: Iterable[str], batch_size: int = 512, *, by_
     rows_text: list[str] = []
     rows_cues: list[dict[str, float]] = []
     for i, doc in enumerate(docs):
-        table = doc.to_array([NORM, IS_PUNCT, IS_SPACE])
+        table = doc.to_array(UNIT_ATTRS)
         strings = doc.vocab.strings
-        norms = [strings[h] for h in table[:, 0].tolist()]
-        punct = (table[:, 1] | table[:, 2]).astype(bool).tolist()
+        norms = [strings[h] for h in table[:, 5].tolist()]
+        punct = (table[:, 0] | table[:, 1]).astype(bool).tolist()
         cues = list(doc.spans.get(SPANS_KEY, []))
         cue_starts = [c.start for c in cues]
         sentences = None if by_sentence else sentence_bounds(doc)  # a whole-text unit's sentences
-        for unit in doc_units(doc, i, by_sentence=by_sentence, punct=punct):
+        for unit in doc_units(doc, i, by_sentence=by_sentence, table=table):
             lo, hi = bisect_left(cue_starts, unit.start), bisect_left(cue_starts, unit.end)
             inside = sentences if sentences is not None else [(unit.start, unit.end)]
             text, feats = unit_features(unit.start, unit.end, norms, punct, cues[lo:hi], inside)

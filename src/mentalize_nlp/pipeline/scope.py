@@ -24,7 +24,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
-from spacy.attrs import ORTH
+from spacy.attrs import ORTH, SENT_START
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
@@ -34,8 +34,15 @@ from .cues import SPANS_KEY
 from .extensions import register_extensions
 
 def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
-    """``(start, end)`` token offsets of each sentence; the whole doc when none are set."""
-    return [(sent.start, sent.end) for sent in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(doc))]
+    """``(start, end)`` token offsets of each sentence, as ``doc.sents`` has them (read from the
+    sentence starts, without a ``Span`` per sentence); the whole doc when none are set."""
+    if not doc.has_annotation("SENT_START"):
+        return [(0, len(doc))]
+    if "sents" in doc.user_hooks:
+        return [(sent.start, sent.end) for sent in doc.sents]
+    flags = doc.to_array(SENT_START).tolist()
+    starts = [0, *(i for i in range(1, len(flags)) if flags[i] == 1)]
+    return list(zip(starts, [*starts[1:], len(doc)]))
 
 
 MODIFIERS = frozenset({"HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE", "GENERIC"})
@@ -131,12 +138,10 @@ class ScopeResolver(BatchComponent):
                 "pseudo": label in _PSEUDO_TARGETS and p >= 0 and pseudo_reach[p] > cue.start,
             }
             states["endorsed"] = (states["reported"] or states["quoted"]) and endorsed_until >= cue.end
-            underscore = cue._
-            for name, value in states.items():
-                # Set every state, True or False: cues of two categories over the same words share
-                # their Span._ values (spaCy keys them by offsets), and the model was trained with
-                # the last cue's states winning.
-                setattr(underscore, name, value)
+            # Set for every cue, even with no state: cues of two categories over the same words
+            # share their Span._ values (spaCy keys them by offsets), and the model was trained
+            # with the last cue's states winning.
+            cue._.cue_states = frozenset(name for name, value in states.items() if value)
         return doc
 
     @staticmethod
@@ -169,7 +174,7 @@ def _last_between(values: list[int] | tuple[()], low: int, high: int) -> int | N
 @Language.factory(
     "mentalize_scope",
     requires=["doc.spans"],
-    assigns=["span._.hedged", "span._.negated", "span._.reported", "span._.quoted", "span._.pseudo", "span._.generic", "span._.endorsed"],
+    assigns=["span._.cue_states"],
     default_config={"spans_key": SPANS_KEY, "negation_window": 4, "post_hedge_window": 3},
 )
 def make_scope(nlp: Language, name: str, spans_key: str, negation_window: int, post_hedge_window: int) -> ScopeResolver:
