@@ -55,13 +55,17 @@ def measure(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> t
 
 
 def export(annomi: Path, folder: Path, copies: int) -> int:
-    """Write each session as its own CSV (``copies`` times over); return the word count written."""
+    """Write each session as its own CSV (``copies`` times over); return the word count written.
+
+    Copy ``k`` of every session comes after copy ``k - 1`` of all of them (files are read in
+    name order), so no slice of utterances tagged together holds a session twice: a text
+    repeated within a slice is tagged once, and copies side by side would be timed as free."""
     frame = pd.read_csv(annomi).drop_duplicates(["transcript_id", "utterance_id"]).sort_values(["transcript_id", "utterance_id"])
     words = 0
     for copy in range(copies):
         for tid, rows in frame.groupby("transcript_id"):
             table = pd.DataFrame({"speaker": rows["interlocutor"], "text": rows["utterance_text"]})
-            table.to_csv(folder / f"annomi-{tid:03d}-{copy}.csv", index=False)
+            table.to_csv(folder / f"annomi-{copy}-{tid:03d}.csv", index=False)
             words += int(table["text"].str.split().str.len().sum())
     return words
 
