@@ -1,8 +1,9 @@
 """Time and peak memory of ``mentalize score`` on one long table against many small files of the same text.
 
 A 200,000-row CSV (about 20 MB, columns ``speaker,text``, one session) is generated from the
-turns of the shipped sample sessions, cycled; the same rows, in the same order, are also
-written as 2,000 CSV files of 100 rows. Each is then scored in a fresh process (start-up
+turns of the shipped sample sessions, cycled, each pass's texts ending in its number (a text
+repeated within a batch is tagged once, so plain copies would time nothing); the same rows,
+in the same order, are also written as 2,000 CSV files of 100 rows. Each is then scored in a fresh process (start-up
 counted), with 1 and with 2 jobs; peak memory is the largest resident size among the
 processes of the run (``ru_maxrss`` of the children of a measuring process).
 
@@ -71,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     base = turns()
     rows = base.iloc[[k % len(base) for k in range(args.rows)]].reset_index(drop=True)
+    rows["text"] += [f" ({k // len(base)})" for k in range(args.rows)]  # each pass its own texts: a repeat is tagged once
     per_file = -(-args.rows // args.files)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
