@@ -254,10 +254,10 @@ def test_train_refuses_an_existing_model_folder_without_force(tmp_path, monkeypa
     monkeypatch.setattr(training, "train", no_training)
     model = tmp_path / "model"
     shutil.copytree(ROOT / "models", model)
-    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    before = {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()}  # not a __pycache__ folder
     result = run("train", "--out", model, "--no-real")
     assert result.exit_code == 2 and "--force" in result.output
-    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()} == before
     other = tmp_path / "other"
     other.mkdir()
     (other / "mentalize-classifier.json").write_text("not a model\n", encoding="utf-8")
