@@ -159,3 +159,17 @@ def test_a_failing_batch_goes_to_the_pipelines_error_handler(monkeypatch):
     nlp.set_error_handler(lambda name, proc, docs, exc: seen.append((name, [d.text for d in docs])))
     assert [d.text for d in nlp.pipe(["fine", "boom", "she's just selfish"], batch_size=2)] == ["she's just selfish"]
     assert seen == [("mentalize_cues", ["fine", "boom"])]
+
+
+def test_the_readmes_pipeline_example_prints_what_it_says():
+    import ast
+
+    from conftest import ROOT
+
+    block = (ROOT / "README.md").read_text(encoding="utf-8").split('doc = nlp("maybe she was being a bit selfish")', 1)[1]
+    expression, comment = block.strip().splitlines()[:2]
+    nlp = spacy.blank("en")
+    for name in ("mentalize_sentences", "mentalize_cues", "mentalize_scope"):
+        nlp.add_pipe(name)
+    doc = nlp("maybe she was being a bit selfish")
+    assert eval(expression, {"doc": doc}) == ast.literal_eval(comment.lstrip("# "))
