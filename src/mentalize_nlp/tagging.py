@@ -89,7 +89,8 @@ class Tagger:
         Each sentence of a text is scored on its own; the text's score, per label, is the
         chance that any of its sentences carries the label, calibrated so that
         ``p_<label>`` is the share of such utterances that human coders label so on real
-        talk. The evidence comes from the sentence with the highest score.
+        talk. The evidence comes from the sentence with the highest score. A text given more
+        than once is tagged once, and gets the same row wherever it stands.
 
         Returns:
             One row per text: a 0/1 column per label, ``p_<label>`` probabilities,
@@ -105,7 +106,7 @@ class Tagger:
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
-        distinct = dict.fromkeys(texts)  # a text is tagged the same wherever it stands: tag each once ("Yeah." is a fifth of some sessions)
+        distinct = dict.fromkeys(texts)  # "Yeah.", "Mm-hmm." and "Okay." are a quarter of some transcripts
         table = self._tag_distinct(list(distinct))
         if len(distinct) < len(texts):
             row = {text: i for i, text in enumerate(distinct)}
