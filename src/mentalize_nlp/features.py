@@ -194,11 +194,11 @@ def doc_units(doc: Doc, index: int, *, by_sentence: bool, table: np.ndarray | No
         return [Unit(index, 0, 0, 0, 0)]
     ranges = sentence_bounds(doc) if by_sentence else [(0, len(doc))]
     table = doc.to_array(UNIT_ATTRS) if table is None else table
-    first = table[:, 2].tolist()  # each token's first character, and the one after its text and after its space
-    after_text = (table[:, 2] + table[:, 3]).tolist()
-    whole = Unit(index, 0, len(doc), 0, after_text[-1] + int(table[-1, 4]))  # len(doc.text), without joining every token
+    whole = Unit(index, 0, len(doc), 0, int(table[-1, 2] + table[-1, 3] + table[-1, 4]))  # len(doc.text), without joining every token
     if len(ranges) == 1:
         return [whole]
+    first = table[:, 2].tolist()  # each token's first character, and the one after its text
+    after_text = (table[:, 2] + table[:, 3]).tolist()
     punct = (table[:, 0] | table[:, 1]).tolist()
     units = []
     for start, end in ranges:

@@ -106,10 +106,11 @@ class Tagger:
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
-        distinct = dict.fromkeys(texts)  # "Yeah.", "Mm-hmm." and "Okay." are a quarter of some transcripts
-        table = self._tag_distinct(list(distinct))
-        if len(distinct) < len(texts):
-            row = {text: i for i, text in enumerate(distinct)}
+        row: dict[str, int] = {}  # each distinct text's row: "Yeah.", "Mm-hmm." and "Okay." are a quarter of some transcripts
+        for text in texts:
+            row.setdefault(text, len(row))
+        table = self._tag_distinct(list(row))
+        if len(row) < len(texts):
             table = table.iloc[[row[t] for t in texts]].reset_index(drop=True)
         if index is not None:
             table.index = index
