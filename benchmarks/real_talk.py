@@ -4,13 +4,18 @@ Reads the scores stored in the model's metadata (measured by ``mentalize train``
 real-talk test split: whole sessions the model never saw), or measures them again with
 ``--measure`` on any real-talk corpus of the same shape.
 
-    python benchmarks/real_talk.py [--model DIR] [--measure corpora/real/corpus.csv --shared ../shared/corpora]
+    python benchmarks/real_talk.py [--model DIR] [--measure corpora/real/corpus.csv --shared ../shared/corpora [--plain]]
+
+``--plain`` lower-cases the texts and strips their punctuation (apostrophes kept) before
+tagging, as an automatic transcript without casing or punctuation reads: how far the
+figures rest on the transcriber's punctuation.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from mentalize_nlp.labels import LABELS
@@ -55,6 +60,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--measure", type=Path, default=None, help="Measure on the test split of this real-talk corpus.")
     parser.add_argument("--shared", type=Path, default=Path("..") / "shared" / "corpora")
+    parser.add_argument("--plain", action="store_true", help="With --measure: tag the texts lower-cased and without punctuation.")
     args = parser.parse_args()
     import mentalize_nlp
 
@@ -64,6 +70,8 @@ def main() -> None:
         from mentalize_nlp.evaluation import real_talk_scores
 
         frame = resolve_text(read_corpus(args.measure), args.shared)
+        if args.plain:
+            frame["text"] = [" ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) for text in frame["text"]]
         real = real_talk_scores(tagger, frame[frame["split"] == "test"])
     else:
         real = tagger.classifier.metadata["scores"]["real_test"]
