@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import platform
@@ -17,6 +18,7 @@ COMMANDS = ([], ["score"], ["report"], ["train"], ["evaluate"], ["export"], ["im
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     print(f"# {dt.date.today()} on {platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print("| command | median s (5 runs) |\n| --- | ---: |")
     baseline = [sys.executable, "-c", "pass"]
