@@ -144,6 +144,13 @@ def reliability(proba: np.ndarray, truth: np.ndarray, bins: int = 10) -> list[di
     return out
 
 
+def largest_gap(proba: np.ndarray, truth: np.ndarray, min_n: int = 50) -> float | None:
+    """The largest gap between predicted and observed among the :func:`reliability` bins of at
+    least ``min_n`` utterances (the calibration target's measure); ``None`` when no bin is that full."""
+    gaps = [abs(b["predicted"] - b["observed"]) for b in reliability(proba, truth) if b["n"] >= min_n]
+    return round(float(max(gaps)), 4) if gaps else None
+
+
 def brier(proba: np.ndarray, truth: np.ndarray) -> float:
     """Mean squared difference between probability and outcome."""
     return float(np.mean((np.asarray(proba, dtype=float) - truth) ** 2))

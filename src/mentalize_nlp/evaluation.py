@@ -110,7 +110,7 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
     """Everything the model card reports on held-out real talk, measured by tagging whole
     turns as a user would: per label with intervals, per source and role, session counts
     (raw and adjusted), calibration and the share marked for review."""
-    from .calibration import adjusted_count, brier, expected_count, reliability
+    from .calibration import adjusted_count, brier, expected_count, largest_gap, reliability
 
     turns = real_turns(sentences)
     tags = tagger.tag_texts(turns["text"].tolist())
@@ -174,10 +174,8 @@ def real_talk_scores(tagger, sentences: pd.DataFrame, labels: tuple[str, ...] = 
     out["calibration"] = {}
     for label in labels:
         proba, gold = tags[f"p_{label}"].to_numpy(dtype=float), turns[label].to_numpy(dtype=int)
-        bins = reliability(proba, gold)
-        big = [abs(b["predicted"] - b["observed"]) for b in bins if b["n"] >= 50]
-        out["calibration"][label] = {"brier": round(brier(proba, gold), 4), "bins": bins,
-                                     "max_gap_bins_n50": round(float(max(big)), 4) if big else None}
+        out["calibration"][label] = {"brier": round(brier(proba, gold), 4), "bins": reliability(proba, gold),
+                                     "max_gap_bins_n50": largest_gap(proba, gold)}
     out["needs_review_share"] = round(float(tags["needs_review"].mean()), 4)
     return out
 

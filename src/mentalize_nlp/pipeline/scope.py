@@ -33,6 +33,7 @@ from .batching import BatchComponent, named
 from .cues import SPANS_KEY
 from .extensions import register_extensions
 
+
 def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
     """``(start, end)`` token offsets of each sentence, as ``doc.sents`` has them (read from the
     sentence starts, without a ``Span`` per sentence); the whole doc when none are set."""
