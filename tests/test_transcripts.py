@@ -56,6 +56,17 @@ def test_csv_missing_column_suggests_the_option(tmp_path):
     assert session.utterances[0].text == "hello"
 
 
+def test_csv_of_texts_without_speakers_says_how_to_score_it(tmp_path):
+    path = tmp_path / "thoughts.csv"
+    path.write_text("text\nI always mess everything up.\n", encoding="utf-8")
+    with pytest.raises(TranscriptError, match="add a 'speaker' column") as caught:
+        read_transcript(path)
+    assert caught.value.line == 1
+    path.write_text("speaker,text\nclient,I always mess everything up.\n", encoding="utf-8")
+    (session,) = read_transcript(path)
+    assert session.utterances[0].role == "client"
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
 def test_encodings_and_crlf(tmp_path, encoding):
     path = write(tmp_path / "e.txt", "T: How’s that for you?\r\nC: I felt – honestly – gutted. Café\r\n", encoding)

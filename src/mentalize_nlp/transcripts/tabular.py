@@ -44,6 +44,8 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
         if required or wanted:
             hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
             fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
+            if default == "speaker" and name == default and not hint:
+                fix += " For texts with no speaker (forum posts, written thoughts), add a 'speaker' column with one value, such as 'client'."
             raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
         return None
 
