@@ -64,6 +64,13 @@ def test_asking_why_a_mind_acts_is_perspective_and_asking_for_plans_is_not(tagge
     assert rows.loc[1, "evidence"] == ""
 
 
+def test_asking_for_a_feeling_is_feeling_naming_and_asking_for_an_opinion_of_a_plan_is_not(tagger):
+    rows = tagger.tag_texts(["How do you feel when he shouts at you?", "How do you feel about cutting down to five a day?"])
+    assert rows["feeling_naming"].tolist() == [1, 0]
+    assert rows.loc[0, "evidence_feeling_naming"] == "How do you feel"
+    assert rows.loc[1, "evidence"] == ""
+
+
 def test_evidence_never_lists_function_words(tagger):
     rows = tagger.tag_texts(["Derek's not my sister.", "Do you have any questions you might have about the leaflet?"])
     assert rows[list(LABELS)].to_numpy().sum() == 0

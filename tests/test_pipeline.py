@@ -62,6 +62,11 @@ def test_negation_and_pseudo_feel(nlp):
     assert cues(nlp("I feel hurt"), "FEEL")[0][2] == set()
 
 
+def test_a_feeling_question_about_a_plan_is_pseudo(nlp):
+    assert cues(nlp("How do you feel about starting with this plan?"), "FEELING_QUESTION")[0][2] == {"pseudo"}
+    assert cues(nlp("How do you feel right now?"), "FEELING_QUESTION")[0][2] == set()
+
+
 def test_mental_verbs_in_ways_of_talking_are_pseudo(nlp):
     assert cues(nlp("I mean, I was tired"), "MENTAL_VERB") == [("mean", "MENTAL_VERB", {"pseudo"})]
     assert cues(nlp("would you mind if we talked about it?"), "MENTAL_VERB")[0][2] == {"pseudo"}

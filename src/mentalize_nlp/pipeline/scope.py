@@ -9,9 +9,10 @@ terminator ("but", "though"):
 - ``REPORTED`` ("she said", "he goes", "my therapist") marks cues as someone else's words,
   as does a pair of quotation marks (*quoted*); an ``ENDORSE`` cue ("and she's right")
   later in the turn marks them *endorsed*.
-- ``PSEUDO`` ("I feel like we should", "feel free", "I mean", "manage stress") marks an
-  overlapping ``FEEL``, ``MENTAL_VERB`` or ``EMOTION`` cue *pseudo*: an opinion, a wish, a
-  way of talking or a topic, not a feeling or a mind reasoned about.
+- ``PSEUDO`` ("I feel like we should", "how do you feel about the plan?", "feel free", "I
+  mean", "manage stress") marks an overlapping ``FEEL``, ``FEELING_QUESTION``,
+  ``MENTAL_VERB`` or ``EMOTION`` cue *pseudo*: an opinion, a wish, a way of talking or a
+  topic, not a feeling or a mind reasoned about.
 - ``WEAK_HEDGE`` ("I guess", "I think", "kind of") softens reasoning about a mind but
   leaves a verdict or standing attitude certain ("I guess he doesn't like me").
 - ``GENERIC`` ("people with", "it's normal to") marks a later emotion word *generic*:
@@ -49,10 +50,11 @@ def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
 MODIFIERS = frozenset({"HEDGE", "WEAK_HEDGE", "NEGATION", "REPORTED", "PSEUDO", "TERMINATOR", "ENDORSE", "GENERIC"})
 VERDICTS = frozenset({"TRAIT", "MOTIVE", "STANCE", "GENERALISATION", "PREDICTION"})
 """Cue categories that a weak hedge ("I guess", "I think") leaves certain."""
-_PSEUDO_TARGETS = frozenset({"FEEL", "MENTAL_VERB", "EMOTION"})
-"""Cue categories a ``PSEUDO`` cue over the same words empties: "I feel like we should" is
-an opinion, "I mean" and "would you mind" are ways of talking, not minds reasoned about,
-and "manage stress" or "stress relief" name a topic, not anyone's feeling."""
+_PSEUDO_TARGETS = frozenset({"FEEL", "MENTAL_VERB", "EMOTION", "FEELING_QUESTION"})
+"""Cue categories a ``PSEUDO`` cue over the same words empties: "I feel like we should" and
+"how do you feel about cutting down?" ask or give an opinion, "I mean" and "would you mind"
+are ways of talking, not minds reasoned about, and "manage stress" or "stress relief" name
+a topic, not anyone's feeling."""
 _QUOTES = frozenset({'"', "“", "”", "‘", "’", "'", "``", "''"})
 _QUOTE_IDS = frozenset(get_string_id(q) for q in _QUOTES)
 
