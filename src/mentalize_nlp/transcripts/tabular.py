@@ -43,9 +43,7 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
             return lowered[name.strip().lower()]
         if required or wanted:
             hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
-            fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
-            if default == "speaker" and name == default and not hint:
-                fix += " For texts with no speaker (forum posts, written thoughts), add a 'speaker' column with one value, such as 'client'."
+            fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is.{_WITHOUT.get(name, '')}"
             raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
         return None
 
@@ -64,6 +62,10 @@ _ALIASES = {
     "text": ("utterance", "utterance_text", "transcript", "content", "words", "line", "message"),
     "speaker": ("interlocutor", "name", "who", "participant", "role", "speaker_name"),
 }
+_WITHOUT = {
+    "speaker": " For texts with no speaker (forum posts, written thoughts), add a 'speaker' column with one value, such as 'client'.",
+}
+"""What to do when a table has no such column at all, by the column's standard name."""
 
 
 def frame_sessions(
