@@ -44,6 +44,14 @@ def test_hedge_softens_a_trait_and_i_think_does_not(nlp):
     assert cues(nlp("I think he's a narcissist"), "TRAIT") == [("narcissist", "TRAIT", set())]
 
 
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("my uncle is a bigot", "bigot"), ("she's such a know-it-all", "know-it-all"), ("I'm a bad friend", "bad friend")],
+)
+def test_name_calling_is_a_trait_cue(nlp, text, label):
+    assert [c[0] for c in cues(nlp(text), "TRAIT")] == [label]
+
+
 def test_but_ends_the_scope_of_a_hedge(nlp):
     doc = nlp("maybe I overreacted but he's a selfish idiot")
     assert {text: states for text, _, states in cues(doc, "TRAIT")} == {"selfish": set(), "idiot": set()}
