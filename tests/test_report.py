@@ -268,6 +268,23 @@ def test_session_page_shows_every_part(batch):
     assert "<mark class=\"ev ev-cl\"" in html and "[CL]" in html
 
 
+def test_a_tag_without_a_cue_word_says_so_in_the_transcript(tmp_path):
+    rows = [*SESSION[:3], ("C", "client", "Derek's not my sister.", (CL,), {CL: "no cue word; model score 0.71"})]
+    write_reports(write_outputs(tmp_path / "out", utterances(rows)))
+    html = (tmp_path / "out" / "report" / "s1.html").read_text(encoding="utf-8")
+    row = html.split('id="u3"')[1].split("</tr>")[0]
+    assert "no cue word; model score 0.71" in row and "<mark" not in row
+
+
+def test_each_rate_interval_holds_the_estimate_it_is_shown_with(batch):
+    write_reports(batch)
+    for page in ("ana-01.html", "index.html"):
+        html = (batch / "report" / page).read_text(encoding="utf-8")
+        shown = re.findall(r'class="interval"> \[(\d+): (\d+)–(\d+)\]', html)
+        assert shown, page
+        assert all(int(low) <= int(estimate) <= int(high) for estimate, low, high in shown), shown
+
+
 def test_index_shows_trends_for_sessions_sharing_a_group(batch):
     write_reports(batch)
     index = (batch / "report" / "index.html").read_text(encoding="utf-8")

@@ -32,6 +32,19 @@ def test_txt_prefix_styles_timestamps_and_continuation_lines(tmp_path):
     assert [u.turn for u in session.utterances] == [0, 1, 2, 3, 4]
 
 
+def test_txt_speaker_with_a_note_in_brackets_is_a_turn_with_its_role(tmp_path):
+    path = write(
+        tmp_path / "s2.txt",
+        "Therapist (Dr Lee): How have you been this week?\n"
+        "Sam (client): Not great. She hates me.\n"
+        "Therapist: That sounds hard.\n",
+    )
+    (session,) = read_transcript(path)
+    assert [u.speaker for u in session.utterances] == ["Therapist (Dr Lee)", "Sam (client)", "Therapist"]
+    assert [u.role for u in session.utterances] == ["therapist", "client", "therapist"]
+    assert session.header == []
+
+
 def test_txt_without_speakers_names_the_file_line_and_fix(tmp_path):
     path = write(tmp_path / "notes.txt", "just some notes\nabout the session\n")
     with pytest.raises(TranscriptError) as err:
@@ -65,6 +78,14 @@ def test_csv_of_texts_without_speakers_says_how_to_score_it(tmp_path):
     path.write_text("speaker,text\nclient,I always mess everything up.\n", encoding="utf-8")
     (session,) = read_transcript(path)
     assert session.utterances[0].role == "client"
+
+
+def test_csv_row_without_a_speaker_is_kept_and_its_line_named(tmp_path):
+    path = write(tmp_path / "s.csv", "session,turn,speaker,text\nA,1,T,How are you?\nA,2,,Hurt.\nA,3,C,Bad.\n")
+    (session,) = read_transcript(path)
+    assert [u.text for u in session.utterances] == ["How are you?", "Hurt.", "Bad."]
+    assert session.utterances[1].speaker == "UNKNOWN"
+    assert any("no speaker on line 3" in w and "fill in the 'speaker' column" in w for w in session.warnings)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])

@@ -136,7 +136,7 @@ def main() -> None:
 def score(inputs, out, model, therapists, clients, roles_file, text_column, speaker_column, session_column, turn_column,
           role_column, sheet, max_size_mb, encoding, join_files, force, fmt, jobs, engine, scheduler, html, redact,
           redact_names, timeout, raw_cells, debug) -> None:
-    """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv and OUT/errors.csv.
+    """Score transcripts (files or folders) into OUT/utterances.csv, OUT/profiles.csv, OUT/sessions.csv and OUT/errors.csv.
 
     Each file is its own session, named by its file name without the extension; where two
     files share that name, by their folders too (clinicA/session-01), or, in one folder, with
@@ -423,7 +423,7 @@ def _check_predictions(predictions: Path, gold: Path, force: bool) -> None:
 @main.command()
 @click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--model", type=click.Path(path_type=Path, file_okay=False), help="A model folder; the shipped model by default.")
-@click.option("--by", "by", multiple=True, help="Also report macro-F1 within each value of this column (default: register, if present).")
+@click.option("--by", "by", multiple=True, help="Also report every figure within each value of this column (default: register, if present).")
 @click.option("--split", default=None, help="Only rows whose 'split' column has this value (e.g. test).")
 @click.option("--predictions", type=click.Path(path_type=Path, dir_okay=False), help="Also write the gold rows with predictions to this CSV.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --predictions file (never the gold file).")

@@ -466,6 +466,8 @@ class RoleFigures:
     per_100_low: dict[str, float] = field(default_factory=dict)
     per_100_high: dict[str, float] = field(default_factory=dict)
     needs_review: int = 0
+    adjusted_per_100: dict[str, float] = field(default_factory=dict)
+    """The rate corrected for the tagger's measured error rates, which the interval is around."""
 
     @property
     def mentalizing_per_100(self) -> float:
@@ -489,8 +491,9 @@ def role_figures(profiles: pd.DataFrame, role: str) -> RoleFigures | None:
     # the counts' 90% intervals, summed over the role's speakers (conservative when there are several)
     low = {l: 100.0 * total(f"{l}_count_low") / n for l in LABELS}
     high = {l: 100.0 * total(f"{l}_count_high") / n for l in LABELS}
+    adjusted = {l: 100.0 * total(f"{l}_adjusted") / n for l in LABELS}
     review = int(np.nansum(profiles["needs_review_count"].to_numpy(dtype=float)[mine])) if "needs_review_count" in profiles else 0
-    return RoleFigures(role, [str(s) for s in profiles["speaker"].to_numpy()[mine]], n, counts, per_100, float(value), low, high, review)
+    return RoleFigures(role, [str(s) for s in profiles["speaker"].to_numpy()[mine]], n, counts, per_100, float(value), low, high, review, adjusted)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
+from ..profiles import NO_CUE
 from ..output import atomic_folder, link_own_files, original_text_frame, raw_cells, worker_init
 from . import charts
 from .data import (
@@ -169,6 +170,7 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "start": str(row.get("start", "")), "labels": labels, "review": int(row.get("needs_review", 0) or 0) == 1,
             "probs": {l: _number(row.get(f"p_{l}")) for l in LABELS},
             "html": highlight(str(row["text"]), {l: row.get(f"evidence_{l}", "") for l in labels}, str(row.get("evidence_spans", "") or "")),
+            "no_cue": {l: str(row.get(f"evidence_{l}")) for l in labels if str(row.get(f"evidence_{l}", "")).startswith(NO_CUE)},
         })
     profile_rows = [
         {
@@ -177,11 +179,12 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
             "per_100": {l: _number(r[f"{l}_per_100"]) for l in LABELS},
             "low": {l: _number(r.get(f"{l}_per_100_low")) for l in LABELS},
             "high": {l: _number(r.get(f"{l}_per_100_high")) for l in LABELS},
+            "adjusted": {l: _number(r.get(f"{l}_adjusted_per_100")) for l in LABELS},
             "balance": _number(r["mentalizing_balance"]),
         }
         for r in _records(figures.profiles, [
             "speaker", "role", "utterances", "mentalizing_balance",
-            *(f"{l}_{k}" for l in LABELS for k in ("count", "per_100", "per_100_low", "per_100_high")),
+            *(f"{l}_{k}" for l in LABELS for k in ("count", "per_100", "adjusted_per_100", "per_100_low", "per_100_high")),
         ])
     ]
     spikes = [

@@ -36,15 +36,18 @@ _THERAPIST = re.compile(
     r"practitioner|doctor|dr\b.*|dr\.?\s.*|mi|mbt|supervisor|trainee|coach|worker|nurse)\s*\d*$"
 )
 _CLIENT = re.compile(r"^(c|cl|client|patient|pt|p|participant|service user|su|interviewee|young person|yp|member)\s*\d*$")
+_NOTE = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]+)\)$")
 
 
 def infer_role(speaker: str) -> str:
     """``therapist``, ``client`` or ``other`` from a speaker name such as "T", "Dr Smith" or "Client 2"."""
     name = " ".join(speaker.strip().strip(":").lower().split())
-    if _THERAPIST.match(name):
-        return "therapist"
-    if _CLIENT.match(name):
-        return "client"
+    noted = _NOTE.match(name)  # "therapist (dr lee)": the name, then the note
+    for part in (noted["name"], noted["note"]) if noted else (name,):
+        if _THERAPIST.match(part):
+            return "therapist"
+        if _CLIENT.match(part):
+            return "client"
     return "other"
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import TranscriptError
 from .decode import MAX_BYTES, decode_bytes, read_bytes
-from .roles import RoleMap
+from .roles import UNKNOWN, RoleMap
 from .session import Session, Utterance
 
 
@@ -80,6 +80,7 @@ def frame_sessions(
     names = _resolve(frame, path, columns)
     sessions: dict[str, Session] = {}
     seen: set[tuple[str, str, str, str]] = set()
+    unnamed: dict[str, list[int]] = {}
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
@@ -92,10 +93,13 @@ def frame_sessions(
                 continue
             seen.add(key)
         turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
+        speaker = str(record[names["speaker"]]).strip()
+        if not speaker:
+            unnamed.setdefault(session_name, []).append(line)
         session.utterances.append(
             Utterance(
                 turn=turn,
-                speaker=str(record[names["speaker"]]).strip(),
+                speaker=speaker or UNKNOWN,
                 text=str(record[names["text"]]),
                 role=record[names["role"]] if names["role"] else None,
                 start=record[names["start"]] or None if names["start"] else None,
@@ -105,6 +109,12 @@ def frame_sessions(
         )
     if not sessions:
         raise TranscriptError(path, "has a header but no rows; export the transcript again.", line=2)
+    for session_name, numbers in unnamed.items():
+        shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+        sessions[session_name].warnings.append(
+            f"no speaker on line{'s' if len(numbers) > 1 else ''} {shown}: tagged as {UNKNOWN}, with no role; "
+            f"fill in the '{names['speaker']}' column there."
+        )
     return list(sessions.values())
 
 

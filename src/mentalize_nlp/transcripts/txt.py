@@ -1,8 +1,8 @@
 """Plain-text transcripts: ``SPEAKER: text`` lines, optionally time-stamped.
 
 Accepted prefixes include ``T:``, ``Therapist:``, ``DR SMITH:``, ``Dr. Smith:``,
-``Client 2:``, ``[00:01:02] C:``, ``00:01:02 C:`` and ``C [00:01:02]:``. A line without a
-prefix continues the previous turn.
+``Client 2:``, ``Therapist (Dr Lee):``, ``[00:01:02] C:``, ``00:01:02 C:`` and
+``C [00:01:02]:``. A line without a prefix continues the previous turn.
 
 Which prefixes are speakers is decided from the whole file first, so that "Quote: ..." or
 "Recorded: ..." is not taken for a speaker. A prefix is a speaker when it
@@ -37,7 +37,8 @@ from .session import Session, Utterance
 from .tabular import Columns
 
 _TIME = r"\[?\(?(?P<{name}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)\)?\]?"
-_SPEAKER = r"(?P<speaker>[A-Z][\w.'’-]*(?:[ ][A-Z0-9][\w.'’-]*){0,3}|[a-z][\w.'-]{0,14}|[A-Z0-9][\w.'’-]*(?:[ ][\w.'’-]+){0,2})"
+_SPEAKER = r"(?P<speaker>(?:[A-Z][\w.'’-]*(?:[ ][A-Z0-9][\w.'’-]*){0,3}|[a-z][\w.'-]{0,14}|[A-Z0-9][\w.'’-]*(?:[ ][\w.'’-]+){0,2})(?:[ ]?\([^():\n]{1,30}\))?)"
+"""A speaker's name, with an optional note in brackets ("Therapist (Dr Lee)", "Sam (client)")."""
 _LINE = re.compile(
     rf"^\s*+(?:{_TIME.format(name='t1')}\s*+[-–]?\s*+)?{_SPEAKER}\s*+(?:{_TIME.format(name='t2')})?\s*+:\s?(?P<text>.*)$"
 )
