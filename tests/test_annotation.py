@@ -3,8 +3,9 @@
 import json
 
 import pandas as pd
+import pytest
 
-from mentalize_nlp.annotation import read_annotations, to_label_studio, to_spacy_jsonl
+from mentalize_nlp.annotation import AnnotationError, read_annotations, to_label_studio, to_spacy_jsonl
 from mentalize_nlp.labels import LABELS
 
 
@@ -69,3 +70,12 @@ def test_jsonl_round_trip_and_prodigy_and_doccano_answers(tagger, tmp_path):
     assert len(gold) == 2
     assert gold.loc[0, "coder"] == "mentalize-alice" and gold.loc[0, "certainty_labelling"] == 1
     assert gold.loc[1, "feeling_naming"] == 1
+
+
+@pytest.mark.parametrize("value", ['"yes"', "2", "null"])
+def test_a_cats_value_that_is_not_a_0_to_1_score_is_named_with_its_line(tmp_path, value):
+    path = tmp_path / "codes.jsonl"
+    path.write_text('{"text": "I felt hurt", "cats": {"feeling_naming": 1}}\n'
+                    f'{{"text": "she is a liar", "cats": {{"certainty_labelling": {value}}}}}\n')
+    with pytest.raises(AnnotationError, match=r"codes.jsonl, line 2: 'cats' value .* not a number from 0 to 1"):
+        read_annotations(path)

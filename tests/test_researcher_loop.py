@@ -102,3 +102,22 @@ def test_agree_compares_two_coders_on_the_same_turns(tmp_path):
     assert rows["certainty_labelling"]["kappa"] == 1.0
     assert rows["perspective_taking"]["f1"] is None  # nobody coded it: n/a, not 0
     assert 0 < rows["feeling_naming"]["kappa"] < 1
+
+
+def test_agree_refuses_a_file_that_codes_one_turn_twice(tmp_path):
+    a = pd.DataFrame({"session": ["s1"] * 3, "turn": [0, 1, 1], "text": ["x", "y", "z"],
+                      "certainty_labelling": [1, 0, 0], "feeling_naming": [0, 1, 0], "perspective_taking": [0, 0, 1]})
+    a.to_csv(tmp_path / "a.csv", index=False)
+    a.drop_duplicates(["session", "turn"]).to_csv(tmp_path / "b.csv", index=False)
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    assert result.exit_code == 2
+    assert "a.csv, line 4" in result.output and "session s1, turn 1" in result.output
+
+
+def test_codes_saved_by_excel_in_windows_1252_or_as_parquet_are_read(tmp_path):
+    codes = pd.DataFrame({"session": ["s1", "s1"], "turn": [0, 1], "text": ["She\u2019s \u201calways\u201d late \u2013 caf\u00e9", "I felt hurt"],
+                          "certainty_labelling": [1, 0], "feeling_naming": [0, 1], "perspective_taking": [0, 0]})
+    (tmp_path / "a.csv").write_bytes(codes.to_csv(index=False).encode("cp1252"))
+    codes.to_parquet(tmp_path / "b.parquet")
+    out = run("agree", tmp_path / "a.csv", tmp_path / "b.parquet").output
+    assert "2 utterances coded by both" in out

@@ -114,6 +114,14 @@ def agree(first: Path, second: Path, as_json: bool, as_csv: bool) -> None:
 
     a, b = _codes(first), _codes(second)
     keys = [k for k in _keys(a) if k in b.columns]
+    for path, frame in ((first, a), (second, b)):
+        repeated = frame.index[frame.duplicated(keys, keep="first")]
+        if len(repeated):
+            row = int(repeated[0])
+            raise click.UsageError(
+                f"{path}, line {row + 2}: a second row for {', '.join(f'{k} {frame.at[row, k]}' for k in keys)}; "
+                "each utterance must be coded once per file (remove the repeat, or number the turns apart)."
+            )
     merged = a.astype({k: str for k in keys}).merge(b.astype({k: str for k in keys}), on=keys, suffixes=("_a", "_b"))
     if merged.empty:
         raise click.UsageError(f"{first} and {second} share no rows on {', '.join(keys)}; they must code the same utterances.")

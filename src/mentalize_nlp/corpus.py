@@ -13,6 +13,7 @@ counselling-forum rows point into the shared corpora instead of copying their te
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 from importlib import resources
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import CorpusError
+from .errors import CorpusError, TranscriptError
 from .labels import LABELS
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,32 @@ _FILLER_RE = re.compile(r"\b(um+|uh+|erm|er|like|you know|i mean|sort of|kind of
 _NON_WORD_RE = re.compile(r"[^a-z0-9 ]+")
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """A corpus file's cells as strings: a CSV in any encoding a transcript may come in (read
+    by the same rules), or a Parquet file."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own errors for a damaged file
+            raise CorpusError(f"{path}: not a Parquet file that can be read ({exc}); save the codes as CSV or Parquet again.") from None
+        return frame.astype(object).where(frame.notna(), "").astype(str)
+    from .transcripts.decode import read_decoded
+
+    try:
+        text = read_decoded(path, max_bytes=1 << 34).text
+    except TranscriptError as exc:
+        raise CorpusError(str(exc)) from None
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CorpusError(f"{path}: not a CSV table that can be read ({exc}); save it as CSV with a header row.") from None
+
+
 def read_corpus(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """Read and check an annotated corpus.
 
     Args:
-        path: The CSV.
+        path: The CSV (in any encoding a transcript may come in) or Parquet file.
         columns: Our column name -> the file's, for files that name them otherwise
             (``{"text": "utterance"}``).
 
@@ -60,7 +82,7 @@ def read_corpus(path: str | Path, columns: dict[str, str] | None = None) -> pd.D
         raise CorpusError(
             f"{path}: no such corpus file. Run from the project folder, or pass --corpus PATH to your own CSV."
         )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = _read_table(path)
     if columns:
         absent = [theirs for theirs in columns.values() if theirs not in frame.columns]
         if absent:
