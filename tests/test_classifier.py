@@ -68,8 +68,15 @@ def small_real(tmp_path_factory):
 
 
 def test_training_is_deterministic_and_never_sees_the_test_rows(small_corpus, small_real, tmp_path):
-    first = train(small_corpus, tmp_path / "a", real=small_real, folds=3)
-    second = train(small_corpus, tmp_path / "b", real=small_real, folds=3)
+    from mentalize_nlp.corpus import DEFAULT_REAL_CORPUS
+
+    forum = read_corpus(ROOT / DEFAULT_REAL_CORPUS).query("source == 'counselchat' and split == 'train'").head(5)
+    coded = tmp_path / "coded.csv"  # five rows whose text lives in a shared folder this run is not given
+    pd.concat([read_corpus(small_real), forum]).to_csv(coded, index=False)
+    first = train(small_corpus, tmp_path / "a", real=coded, folds=3, shared=tmp_path / "absent")
+    second = train(small_corpus, tmp_path / "b", real=coded, folds=3, shared=tmp_path / "absent")
+    assert first.metadata["rows_without_text"] == 5
+    assert "5 coded rows left out" in (tmp_path / "a" / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert first.metadata["sha256"] == second.metadata["sha256"]
     for name in (ARTEFACT, METADATA):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

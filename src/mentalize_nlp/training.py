@@ -171,8 +171,12 @@ def train(
     calib_source = written_train
     fixed = None
     weight = 1.0
+    missing_text = 0
     if real is not None:
-        real_train, real_test = _split(resolve_text(read_corpus(real, columns.get("real")), shared))
+        coded = read_corpus(real, columns.get("real"))
+        resolved = resolve_text(coded, shared)
+        missing_text = len(coded) - len(resolved)
+        real_train, real_test = _split(resolved)
         calib_source, weight = real_train, real_weight
     else:
         real_test = written_test.iloc[0:0]
@@ -180,7 +184,10 @@ def train(
     if real is not None:  # rows in every fit, never calibrated on: the written corpus, and `also`'s training rows
         parts = [(written_train, 1.0)]
         if also is not None:
-            parts.append((_split(resolve_text(read_corpus(also), shared))[0], real_weight))
+            coded = read_corpus(also)
+            resolved = resolve_text(coded, shared)
+            missing_text += len(coded) - len(resolved)
+            parts.append((_split(resolved)[0], real_weight))
         rows = pd.concat([frame[["text", *LABELS]] for frame, _ in parts], ignore_index=True)
         _, _, Xf = featurise(nlp, rows["text"], by_sentence=False)
         fixed = (Xf, rows[list(LABELS)].to_numpy(dtype=int), np.concatenate([np.full(len(frame), w) for frame, w in parts]))
@@ -228,6 +235,7 @@ def train(
             **({"also_corpus": Path(also).name, "also_corpus_sha256": corpus_hash(also)} if real is not None and also is not None else {}),
             "cue_rules_sha256": rules_hash(),
             "n_train": int(len(X_all)),
+            **({"rows_without_text": int(missing_text)} if real is not None else {}),
             "n_test_real": int(len(real_test)),
             "n_test_written": int(len(written_test)),
             "scores": scores,
@@ -269,6 +277,8 @@ def model_card(meta: dict) -> str:
              + (f", with the training rows of `{meta['also_corpus']}` (SHA-256 {str(meta.get('also_corpus_sha256'))[:16]}…)"
                 if meta.get("also_corpus") else ""),
              f"- {meta.get('n_train')} training rows; thresholds {meta.get('thresholds')}; C={meta.get('C')}",
+             *([f"- {meta['rows_without_text']} coded rows left out: their text is kept outside the project and was not "
+                "found in the shared corpora folder (pass --shared DIR to train on them)"] if meta.get("rows_without_text") else []),
              "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
     scores = meta.get("scores", {})
     for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data)"),
