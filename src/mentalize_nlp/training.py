@@ -256,8 +256,9 @@ def enough(frame: pd.DataFrame, name: str, folds: int) -> None:
     """Refuse, in plain words, a corpus too small to cross-validate and calibrate on."""
     groups = session_keys(frame).nunique()
     if groups < 2:
+        fix = "Code rows of more sessions." if "session" in frame.columns else "Add a 'session' column naming each row's session."
         raise CorpusError(f"{name}: its training rows come from {groups} session(s); at least 2 are needed to hold "
-                          "sessions out for calibration. Add a 'session' column and more sessions.")
+                          f"sessions out for calibration. {fix}")
     for label in LABELS:
         positives = int(frame[label].sum())
         negatives = int(len(frame) - positives)
