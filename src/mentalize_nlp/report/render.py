@@ -27,8 +27,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..profiles import NO_CUE
 from ..output import atomic_folder, link_own_files, original_text_frame, raw_cells, worker_init
+from ..profiles import NO_CUE
 from . import charts
 from .data import (
     ABBREVIATIONS,
