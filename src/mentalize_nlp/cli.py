@@ -197,7 +197,7 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
             if html:
                 _write_reports(tmp, error=RunError, redact=private, redact_names=names, shown=out)
 
-        with click.progressbar(length=len(found.files), label="Scoring", file=sys.stderr) as bar:
+        with click.progressbar(length=len(found.files), label="Scoring", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
             result = score_inputs(
                 found, out, tagger, model=model_dir, columns=columns, roles=roles, max_bytes=int(max_size_mb * 1e6),
                 encoding=encoding, force=force, join_files=join_files, fmt=fmt, jobs=jobs, engine=engine,
@@ -247,7 +247,7 @@ def _write_reports(out: Path, groups_file: Path | None = None, pattern: str | No
     def progress(_name: str, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=total, label="Reports", file=sys.stderr)
+            bar = click.progressbar(length=total, label="Reports", file=sys.stderr, hidden=not sys.stderr.isatty())
             bar.__enter__()
         bar.update(1)
 
