@@ -154,7 +154,7 @@ def read_jsonl(path: str | Path) -> pd.DataFrame:
         if record.get("answer") in ("reject", "ignore"):
             continue
         if isinstance(record.get("cats"), dict):
-            odd = [(l, v) for l, v in record["cats"].items() if isinstance(v, str) or not isinstance(v, (int, float)) or not 0 <= v <= 1]
+            odd = [(l, v) for l, v in record["cats"].items() if not isinstance(v, (int, float)) or not 0 <= v <= 1]
             if odd:
                 raise AnnotationError(
                     f"{path}, line {number}: 'cats' value {odd[0][1]!r} for {odd[0][0]!r} is not a number from 0 to 1; "

@@ -56,7 +56,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     from .transcripts.decode import read_decoded
 
     try:
-        text = read_decoded(path, max_bytes=1 << 34).text
+        text = read_decoded(path, max_bytes=1 << 34).text  # a corpus has no size cap of its own (16 GB)
     except TranscriptError as exc:
         raise CorpusError(str(exc)) from None
     try:

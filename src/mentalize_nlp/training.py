@@ -173,9 +173,7 @@ def train(
     weight = 1.0
     missing_text = 0
     if real is not None:
-        coded = read_corpus(real, columns.get("real"))
-        resolved = resolve_text(coded, shared)
-        missing_text = len(coded) - len(resolved)
+        resolved, missing_text = _with_text(read_corpus(real, columns.get("real")), shared)
         real_train, real_test = _split(resolved)
         calib_source, weight = real_train, real_weight
     else:
@@ -184,9 +182,8 @@ def train(
     if real is not None:  # rows in every fit, never calibrated on: the written corpus, and `also`'s training rows
         parts = [(written_train, 1.0)]
         if also is not None:
-            coded = read_corpus(also)
-            resolved = resolve_text(coded, shared)
-            missing_text += len(coded) - len(resolved)
+            resolved, missing = _with_text(read_corpus(also), shared)
+            missing_text += missing
             parts.append((_split(resolved)[0], real_weight))
         rows = pd.concat([frame[["text", *LABELS]] for frame, _ in parts], ignore_index=True)
         _, _, Xf = featurise(nlp, rows["text"], by_sentence=False)
@@ -250,6 +247,12 @@ def train(
 
 MIN_POSITIVES = 5
 """Coded rows needed per label, with and without it, to train and calibrate at all."""
+
+
+def _with_text(coded: pd.DataFrame, shared: str | Path) -> tuple[pd.DataFrame, int]:
+    """The coded rows whose text was found (see :func:`resolve_text`), and how many were not."""
+    resolved = resolve_text(coded, shared)
+    return resolved, len(coded) - len(resolved)
 
 
 def enough(frame: pd.DataFrame, name: str, folds: int) -> None:

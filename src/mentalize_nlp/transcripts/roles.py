@@ -142,6 +142,11 @@ class RoleMap:
         return cls(therapists, clients, dict(zip(frame["speaker"], frame["role"].str.lower())))
 
 
+def some(items: list[str], shown: int = 10) -> str:
+    """The first ``shown`` items, comma-separated, and how many more there are."""
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
 def role_warning(session: Session, stated: Mapping[str, bool] | None = None) -> str | None:
     """What to say when some speakers of ``session`` have no role: their names and the fix.
 
@@ -154,10 +159,6 @@ def role_warning(session: Session, stated: Mapping[str, bool] | None = None) -> 
     left = [name for name, role in roles.items() if role == "other" and not (stated or {}).get(name)]
     if not left:
         return None
-
-    def some(names: list[str]) -> str:
-        return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-
     example = left[0] if " " not in left[0] else f'"{left[0]}"'
     return (
         f"no therapist or client role for {some([repr(n) for n in left])}; counted as 'other'. "

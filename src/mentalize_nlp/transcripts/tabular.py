@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import TranscriptError
 from .decode import MAX_BYTES, decode_bytes, read_bytes
-from .roles import UNKNOWN, RoleMap
+from .roles import UNKNOWN, RoleMap, some
 from .session import Session, Utterance
 
 
@@ -110,9 +110,8 @@ def frame_sessions(
     if not sessions:
         raise TranscriptError(path, "has a header but no rows; export the transcript again.", line=2)
     for session_name, numbers in unnamed.items():
-        shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
         sessions[session_name].warnings.append(
-            f"no speaker on line{'s' if len(numbers) > 1 else ''} {shown}: tagged as {UNKNOWN}, with no role; "
+            f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, with no role; "
             f"fill in the '{names['speaker']}' column there."
         )
     return list(sessions.values())
