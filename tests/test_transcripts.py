@@ -69,15 +69,23 @@ def test_csv_missing_column_suggests_the_option(tmp_path):
     assert session.utterances[0].text == "hello"
 
 
-def test_csv_of_texts_without_speakers_says_how_to_score_it(tmp_path):
+def test_csv_of_texts_without_speakers_is_read_with_a_warning(tmp_path):
     path = tmp_path / "thoughts.csv"
-    path.write_text("text\nI always mess everything up.\n", encoding="utf-8")
-    with pytest.raises(TranscriptError, match="add a 'speaker' column") as caught:
-        read_transcript(path)
-    assert caught.value.line == 1
+    path.write_text("text\nI always mess everything up.\nNobody likes me.\n", encoding="utf-8")
+    (session,) = read_transcript(path)
+    assert [(u.speaker, u.role, u.text) for u in session.utterances] == [
+        ("UNKNOWN", "other", "I always mess everything up."), ("UNKNOWN", "other", "Nobody likes me.")]
+    assert any("no speaker column" in w and "--speaker-column" in w for w in session.warnings)
     path.write_text("speaker,text\nclient,I always mess everything up.\n", encoding="utf-8")
     (session,) = read_transcript(path)
-    assert session.utterances[0].role == "client"
+    assert session.utterances[0].role == "client" and not session.warnings
+
+
+def test_csv_with_a_likely_speaker_column_under_another_name_is_refused(tmp_path):
+    path = write(tmp_path / "s.csv", "interlocutor,text\nT,hello\n")
+    with pytest.raises(TranscriptError, match="Pass --speaker-column interlocutor") as caught:
+        read_transcript(path)
+    assert caught.value.line == 1
 
 
 def test_csv_row_without_a_speaker_is_kept_and_its_line_named(tmp_path):

@@ -160,7 +160,7 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
     from .transcripts import SUFFIXES, Columns, RoleMap
 
     columns = Columns(
-        text=text_column or "text", speaker=speaker_column or "speaker", session=session_column,
+        text=text_column or "text", speaker=speaker_column, session=session_column,
         turn=turn_column, role=role_column, sheet=sheet,
     )
     if engine == "dask" and not scheduler:

@@ -21,7 +21,9 @@ class Columns:
     """Which input columns hold which fields; ``None`` means "use the standard name if present"."""
 
     text: str = "text"
-    speaker: str = "speaker"
+    speaker: str | None = None
+    """``None``: the ``speaker`` column if there is one; a table without one (forum posts,
+    written thoughts) is read with every turn's speaker ``UNKNOWN``, and a warning."""
     session: str | None = None
     turn: str | None = None
     role: str | None = None
@@ -41,15 +43,15 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
             return name
         if name.strip().lower() in lowered:
             return lowered[name.strip().lower()]
-        if required or wanted:
-            hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
-            fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is.{_WITHOUT.get(name, '')}"
+        hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
+        if required or wanted or hint:
+            fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
             raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
         return None
 
     return {
         "text": pick(columns.text, "text", True, "--text-column"),
-        "speaker": pick(columns.speaker, "speaker", True, "--speaker-column"),
+        "speaker": pick(columns.speaker, "speaker", False, "--speaker-column"),
         "session": pick(columns.session, "session", False, "--session-column"),
         "turn": pick(columns.turn, "turn", False, "--turn-column"),
         "role": pick(columns.role, "role", False, "--role-column"),
@@ -62,10 +64,6 @@ _ALIASES = {
     "text": ("utterance", "utterance_text", "transcript", "content", "words", "line", "message"),
     "speaker": ("interlocutor", "name", "who", "participant", "role", "speaker_name"),
 }
-_WITHOUT = {
-    "speaker": " For texts with no speaker (forum posts, written thoughts), add a 'speaker' column with one value, such as 'client'.",
-}
-"""What to do when a table has no such column at all, by the column's standard name."""
 
 
 def frame_sessions(
@@ -87,14 +85,14 @@ def frame_sessions(
         session_name = str(record[names["session"]]).strip() if names["session"] else path.stem
         session = sessions.setdefault(session_name, Session(name=session_name or path.stem, source=str(path), encoding=encoding))
         turn_value = record[names["turn"]].strip() if names["turn"] else ""
+        speaker = str(record[names["speaker"]]).strip() if names["speaker"] else ""
         if turn_value:
-            key = (session_name, turn_value, str(record[names["speaker"]]), str(record[names["text"]]))
+            key = (session_name, turn_value, speaker, str(record[names["text"]]))
             if key in seen:
                 continue
             seen.add(key)
         turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
-        speaker = str(record[names["speaker"]]).strip()
-        if not speaker:
+        if not speaker and names["speaker"]:
             unnamed.setdefault(session_name, []).append(line)
         session.utterances.append(
             Utterance(
@@ -109,6 +107,12 @@ def frame_sessions(
         )
     if not sessions:
         raise TranscriptError(path, "has a header but no rows; export the transcript again.", line=2)
+    if not names["speaker"]:
+        for session in sessions.values():
+            session.warnings.append(
+                f"no speaker column: every turn tagged as {UNKNOWN}, role other; for per-speaker figures, add a "
+                "'speaker' column or pass --speaker-column NAME."
+            )
     for session_name, numbers in unnamed.items():
         sessions[session_name].warnings.append(
             f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, with no role; "
