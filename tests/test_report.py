@@ -12,7 +12,7 @@ from mentalize_nlp.cli import main
 from mentalize_nlp.labels import LABELS
 from mentalize_nlp.profiles import profile
 from mentalize_nlp.report import DEFAULT_GROUP_PATTERN, ReportError, assign_groups, read_groups, therapist_responses, write_reports
-from mentalize_nlp.report.data import certainty_spikes, natural_key, not_knowing_rate, read_outputs
+from mentalize_nlp.report.data import certainty_spikes, natural_key, not_knowing_rate, read_outputs, role_figures
 from mentalize_nlp.report.highlight import evidence_spans, highlight
 from mentalize_nlp.report.render import _hash, page_names
 
@@ -114,6 +114,7 @@ def test_default_group_pattern_groups_numbered_sessions_by_name():
     assert groups["james-1"] == "james"
     assert groups["12"] is None  # numbers alone are not split into a group and a session
     assert groups["session-01-sam"] is None
+    assert assign_groups(["utf16", "notes-cp1252", "mariasession4"]) == {"utf16": None, "notes-cp1252": None, "mariasession4": "maria"}
     assert assign_groups(["x-1"], pattern=r"^(?P<group>\w)-\d$") == {"x-1": "x"}
     assert re.compile(DEFAULT_GROUP_PATTERN).groupindex["group"] == 1
 
@@ -283,6 +284,17 @@ def test_each_rate_interval_holds_the_estimate_it_is_shown_with(batch):
         shown = re.findall(r'class="interval"> \[(\d+): (\d+)–(\d+)\]', html)
         assert shown, page
         assert all(int(low) <= int(estimate) <= int(high) for estimate, low, high in shown), shown
+
+
+def test_one_speakers_rate_interval_is_the_one_in_profiles_csv(batch):
+    profiles = pd.read_csv(batch / "profiles.csv")
+    rows = profiles[(profiles["session"] == "ana-01") & (profiles["role"] == "client")]
+    assert len(rows) == 1
+    figures = role_figures(rows, "client")
+    for label in LABELS:
+        assert figures.per_100_low[label] == pytest.approx(rows[f"{label}_per_100_low"].iloc[0])
+        assert figures.per_100_high[label] == pytest.approx(rows[f"{label}_per_100_high"].iloc[0])
+        assert figures.adjusted_per_100[label] == pytest.approx(rows[f"{label}_adjusted_per_100"].iloc[0])
 
 
 def test_index_shows_trends_for_sessions_sharing_a_group(batch):

@@ -88,6 +88,16 @@ def test_csv_with_a_likely_speaker_column_under_another_name_is_refused(tmp_path
     assert caught.value.line == 1
 
 
+def test_role_warning_suggests_the_role_still_missing(tmp_path):
+    path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
+    (session,) = read_transcript(path)
+    assert any("e.g. --therapist Anna --client James" in w for w in session.warnings)
+    (session,) = read_transcript(path, roles=RoleMap(therapists=["Anna"]))
+    assert any("e.g. --client James" in w for w in session.warnings)
+    (session,) = read_transcript(path, roles=RoleMap(clients=["James"]))
+    assert any("e.g. --therapist Anna" in w for w in session.warnings)
+
+
 def test_csv_row_without_a_speaker_is_kept_and_its_line_named(tmp_path):
     path = write(tmp_path / "s.csv", "session,turn,speaker,text\nA,1,T,How are you?\nA,2,,Hurt.\nA,3,C,Bad.\n")
     (session,) = read_transcript(path)

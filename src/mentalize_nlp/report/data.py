@@ -40,9 +40,10 @@ MENTALIZING: tuple[str, ...] = ("feeling_naming", "perspective_taking")
 DEFAULT_WINDOW = 10
 """Turns in the rolling window of the session timeline."""
 
-DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])[-_ /]*+(?:session)?[-_ ]*+\d++$"
+DEFAULT_GROUP_PATTERN = r"(?i)^(?P<group>.*?[^\W\d_])(?:[-_ /]++(?:session[-_ ]*+)?|session[-_ ]*+)\d++$"
 """Session names such as ``maria-03``, ``maria_session_3`` or ``Maria Session 3`` share the group ``maria``;
 so do ``maria/session-01`` and ``maria/session-02``, the names of same-named files in a folder per client.
+Digits joined to a word (``utf16``, ``notes-cp1252``) are part of a name, not a session number.
 
 The group must end with a letter, so that purely numeric names (``12``) are never split into
 a bogus group ``1`` and session ``2``. The separators and digits are matched possessively, so
@@ -488,10 +489,16 @@ def role_figures(profiles: pd.DataFrame, role: str) -> RoleFigures | None:
     counts = {l: int(np.nansum(profiles[f"{l}_count"].to_numpy(dtype=float)[mine])) for l in LABELS}
     per_100 = {l: 100.0 * counts[l] / n for l in LABELS}
     value = balance(sum(counts[l] for l in MENTALIZING), counts["certainty_labelling"])
-    # the counts' 90% intervals, summed over the role's speakers (conservative when there are several)
-    low = {l: 100.0 * total(f"{l}_count_low") / n for l in LABELS}
-    high = {l: 100.0 * total(f"{l}_count_high") / n for l in LABELS}
-    adjusted = {l: 100.0 * total(f"{l}_adjusted") / n for l in LABELS}
+    def rate(name: str, count: str) -> float:
+        """One speaker's rate as ``profiles.csv`` gives it; for several, from their counts summed
+        (for the 90% interval's ends, conservative)."""
+        if int(mine.sum()) == 1 and name in profiles:
+            return float(profiles[name].to_numpy(dtype=float)[mine][0])
+        return 100.0 * total(count) / n
+
+    low = {l: rate(f"{l}_per_100_low", f"{l}_count_low") for l in LABELS}
+    high = {l: rate(f"{l}_per_100_high", f"{l}_count_high") for l in LABELS}
+    adjusted = {l: rate(f"{l}_adjusted_per_100", f"{l}_adjusted") for l in LABELS}
     review = int(np.nansum(profiles["needs_review_count"].to_numpy(dtype=float)[mine])) if "needs_review_count" in profiles else 0
     return RoleFigures(role, [str(s) for s in profiles["speaker"].to_numpy()[mine]], n, counts, per_100, float(value), low, high, review, adjusted)
 

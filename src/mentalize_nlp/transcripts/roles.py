@@ -159,10 +159,17 @@ def role_warning(session: Session, stated: Mapping[str, bool] | None = None) -> 
     left = [name for name, role in roles.items() if role == "other" and not (stated or {}).get(name)]
     if not left:
         return None
-    example = left[0] if " " not in left[0] else f'"{left[0]}"'
+    names = [n if " " not in n else f'"{n}"' for n in left]
+    found = set(roles.values())
+    if "therapist" in found:  # the example names the role still missing, not one already given
+        example = f"--client {names[0]}"
+    elif "client" in found or len(names) == 1:
+        example = f"--therapist {names[0]}"
+    else:
+        example = f"--therapist {names[0]} --client {names[1]}"
     return (
         f"no therapist or client role for {some([repr(n) for n in left])}; counted as 'other'. "
         f"Speakers found: {some([f'{n!r} ({r})' for n, r in roles.items()])}. "
-        f"Say who is who with --therapist NAME and --client NAME (e.g. --therapist {example}), "
+        f"Say who is who with --therapist NAME and --client NAME (e.g. {example}), "
         "or a --roles file with columns speaker,role."
     )
