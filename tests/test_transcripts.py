@@ -98,6 +98,20 @@ def test_role_warning_suggests_the_role_still_missing(tmp_path):
     assert any("e.g. --therapist Anna" in w for w in session.warnings)
 
 
+def test_csv_row_with_an_unquoted_comma_or_open_quote_is_refused_by_line(tmp_path):
+    for name, body in [("comma.csv", 'speaker,text\nT,Hello, how are you?\nC,Fine.\n'),
+                       ("quote.csv", 'speaker,text\nT,"Hello there\nC,"She is always late, she is selfish."\nT,How did that feel?\n'),
+                       ("one.csv", 'speaker,text\nT,Hello, how are you?\n')]:
+        with pytest.raises(TranscriptError, match="double quotes") as caught:
+            read_transcript(write(tmp_path / name, body))
+        assert caught.value.line == 2
+
+
+def test_csv_with_row_names_and_no_header_for_them_is_read(tmp_path):
+    (session,) = read_transcript(write(tmp_path / "r.csv", 'speaker,text\n"1","T","Hello, how are you?"\n"2","C","I felt hurt."\n'))
+    assert [(u.speaker, u.text) for u in session.utterances] == [("T", "Hello, how are you?"), ("C", "I felt hurt.")]
+
+
 def test_csv_row_without_a_speaker_is_kept_and_its_line_named(tmp_path):
     path = write(tmp_path / "s.csv", "session,turn,speaker,text\nA,1,T,How are you?\nA,2,,Hurt.\nA,3,C,Bad.\n")
     (session,) = read_transcript(path)

@@ -167,5 +167,35 @@ def read_csv(
         raise TranscriptError(path, f"is not a well-formed table ({exc}); check the quoting on that line.") from exc
     except (pd.errors.EmptyDataError, csv.Error) as exc:
         raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first field with no header for row names
+        line, fields = _overlong_row(text, sep, len(frame.columns))
+        if not line:  # every row has one: row names, as R's write.table writes them
+            frame = frame.reset_index(drop=True)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            return frame_sessions(frame, path, columns, encoding=used)
+        raise TranscriptError(
+            path,
+            f"has {fields} fields in the row starting on this line, where its header has {len(frame.columns)}: a "
+            f"{'tab' if sep == chr(9) else 'comma'} in a text that is not in double quotes, or a quote left open. "
+            "Put the text in double quotes, or close the quote.",
+            line=line,
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame_sessions(frame, path, columns, encoding=used)
+
+
+def _overlong_row(text: str, sep: str, width: int) -> tuple[int, int]:
+    """Where the header has ``width`` fields and the first data row one more: the file line
+    where the first row of a different length starts and that row's field count, or
+    ``(0, 0)`` when every row has ``width + 1`` (row names with no header of their own)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    start, first, rows = 1, None, 0
+    for record in reader:
+        if reader.line_num > 1 and record:
+            rows += 1
+            if first is None:
+                first = start, len(record)
+            elif len(record) != width + 1:
+                return first if len(record) <= width else (start, len(record))
+        start = reader.line_num + 1
+    return (0, 0) if rows > 1 and first is not None and first[1] == width + 1 else (first or (2, width + 1))
