@@ -1,6 +1,7 @@
 """The researcher's loop, as a researcher would walk it from an installed package in a fresh folder:
 score, export to Label Studio, correct as a coder, import, evaluate, retrain, score again."""
 
+import html
 import json
 import re
 from pathlib import Path
@@ -55,9 +56,16 @@ def test_score_export_code_import_evaluate_retrain_score(tmp_path, monkeypatch):
     assert meta["real_corpus"] == "gold.csv" and meta["also_corpus"] == "corpus.csv"  # the shipped real talk trains too…
     assert meta["n_train"] > (written["split"] == "train").sum() + len(gold) + 10_000
     assert meta["scores"]["cross_validation"]["n"] <= len(gold)  # …but the thresholds and figures come from the coder's rows
-    run("score", shipped("sample"), "--out", "results-2", "--model", "my-model")
+    run("score", shipped("sample"), "--out", "results-2", "--model", "my-model", "--html")
     again = pd.read_csv("results-2/utterances.csv")
     assert len(again) == len(gold) and set(LABELS) <= set(again.columns)
+    # the report quotes the retrained model's own agreement with its coders, not the shipped model's
+    page = html.unescape(next(Path("results-2", "report").glob("session-01*.html")).read_text(encoding="utf-8"))
+    own = meta["scores"]["cross_validation"]["macro_f1"]
+    assert "retrained on a researcher's own codes" in page and f"is {own:.2f} on a scale" in page
+    run("report", "results")
+    shipped_page = html.unescape(next(Path("results", "report").glob("session-01*.html")).read_text(encoding="utf-8"))
+    assert "Checked against human coders on real talk" in shipped_page and "retrained" not in shipped_page
 
 
 def test_too_little_data_is_said_plainly(tmp_path):

@@ -33,7 +33,9 @@ import pandas as pd
 
 from .errors import MentalizeError, OutputError, TranscriptError
 from .output import (  # MARKER and raw_cells are part of this module's API too
+    IN_PYTHON,
     MARKER,
+    MODEL_LINE,
     atomic_folder,
     folder_lock,
     leftovers,
@@ -661,7 +663,7 @@ def score_inputs(
                      timeout or None, raw_cells)
         with atomic_folder(target) as tmp:
             _carry_over(target, tmp, fmt)
-            _mark(tmp, raw_cells)
+            _mark(tmp, raw_cells, _model_name(model, tagger))
             result = BatchResult(out=tmp, skipped=list(found.skipped), failures=list(found.failures))
             _score(found, tmp, tagger, work, result, jobs=jobs, engine=engine, scheduler=scheduler, join_files=join_files,
                    chunk_bytes=chunk_bytes, on_file=on_file)
@@ -740,9 +742,19 @@ def _carry_over(old: Path, new: Path, fmt: str) -> None:
         link_tree(old / entry.name, new / entry.name)
 
 
-def _mark(out: Path, raw_cells: bool) -> None:
+def _model_name(model: str | Path | None, tagger: Tagger | None) -> str:
+    """What the marker says tagged a batch: ``shipped``, a model folder, or :data:`IN_PYTHON`."""
+    from .classifier import default_model_dir
+
+    folder = Path(model) if model is not None else default_model_dir() if tagger is None else tagger.classifier.folder
+    if folder is None:
+        return IN_PYTHON
+    return "shipped" if os.path.realpath(folder) == os.path.realpath(default_model_dir()) else os.path.abspath(folder)
+
+
+def _mark(out: Path, raw_cells: bool, model: str = "shipped") -> None:
     """Mark ``out`` as written by mentalize-nlp, so that ``--force`` may later write over it, and
-    say how its CSV cells were written."""
+    say how its CSV cells were written and which model tagged it (:func:`~mentalize_nlp.output.model_used`)."""
     from . import __version__
 
     cells = ("CSV cells are written as they are (--raw-cells)." if raw_cells else
@@ -750,7 +762,8 @@ def _mark(out: Path, raw_cells: bool) -> None:
              "spreadsheet shows them as text; --raw-cells, --format parquet or --format jsonl give the text as it is.")
     (out / MARKER).write_text(
         f"Written by mentalize-nlp {__version__}. 'mentalize score --force' may write over the results in this folder.\n"
-        f"{cells}\n",
+        f"{cells}\n"
+        f"{MODEL_LINE}{model}\n",
         encoding="utf-8",
     )
 

@@ -137,6 +137,8 @@ class Classifier:
 
     estimator: Pipeline
     metadata: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
+    """The model folder it was loaded from; None for one trained or built in memory."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -281,7 +283,7 @@ def load(folder: str | Path | None = None) -> Classifier:
         raise ModelError(
             f"{artefact} and {meta_path.name} do not describe a model this version of mentalize-nlp can load ({_short(reason)}). {rebuild}."
         ) from exc
-    return Classifier(estimator=estimator, metadata=meta)
+    return Classifier(estimator=estimator, metadata=meta, folder=folder)
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -318,6 +318,23 @@ MARKER = ".mentalize-output"
 """The file that marks a folder as written by ``mentalize score`` and says how its CSV cells were written."""
 
 
+MODEL_LINE = "Tagged by the model: "
+"""The marker's line naming the model folder that tagged the results, ``shipped``, or :data:`IN_PYTHON`."""
+IN_PYTHON = "a tagger given in Python"
+"""What the marker says of a tagger passed to :func:`~mentalize_nlp.batch.score_inputs` with no model folder."""
+
+
+def model_used(folder: str | Path) -> str | None:
+    """The model folder that tagged the results in ``folder`` (or :data:`IN_PYTHON`), as its
+    marker says; None for the shipped model, or a folder whose marker does not say."""
+    try:
+        lines = (Path(folder) / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return None
+    named = next((line.removeprefix(MODEL_LINE) for line in lines if line.startswith(MODEL_LINE)), "shipped")
+    return None if named == "shipped" else named
+
+
 def raw_cells(folder: str | Path) -> bool:
     """True when the CSV files in ``folder`` were written with ``--raw-cells`` (their text as it is);
     otherwise pass what is read from them through :func:`original_text_frame`."""

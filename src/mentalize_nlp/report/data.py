@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import MentalizeError
 from ..jsonl import jsonl_objects
 from ..labels import LABELS
-from ..output import original_text_frame, raw_cells
+from ..output import IN_PYTHON, original_text_frame, raw_cells
 from ..profiles import balance, profile
 
 ABBREVIATIONS: dict[str, str] = {"certainty_labelling": "CL", "feeling_naming": "FN", "perspective_taking": "PT"}
@@ -63,18 +63,27 @@ class ReportError(MentalizeError, ValueError):
 
 
 @cache
-def real_talk_agreement() -> dict[str, float] | None:
-    """The shipped model's agreement with human coders on real talk (``macro_f1`` and its interval), or None."""
+def real_talk_agreement(model: str | None = None) -> dict[str, float | str] | None:
+    """A model's agreement with human coders (``macro_f1``, with its interval where measured on
+    held-out real talk), and ``kind``: ``real_test``, or ``cross_validation`` for a model
+    trained on a researcher's codes without a test split. ``model`` is a model folder (see
+    :func:`~mentalize_nlp.output.model_used`), the shipped model when None; None when unknown."""
     try:
-        from importlib.resources import files
-
         from ..models import METADATA
 
-        # the shipped model's metadata, as classifier.load() reads it, without importing scikit-learn
-        scores = json.loads(files("mentalize_nlp.models").joinpath(METADATA).read_text("utf-8"))["scores"]["real_test"]
-        return {k: float(scores[k]) for k in ("macro_f1", "macro_f1_low", "macro_f1_high")} | {
-            f"f1_{label}": float(v["f1"]) for label, v in scores.get("labels", {}).items()
-        }
+        # the model's metadata, as classifier.load() reads it, without importing scikit-learn
+        if model is None:
+            text = resources.files("mentalize_nlp.models").joinpath(METADATA).read_text("utf-8")
+        elif model == IN_PYTHON:
+            return None
+        else:
+            text = (Path(model) / METADATA).read_text("utf-8")
+        scores = json.loads(text)["scores"]
+        kind = "real_test" if "real_test" in scores else "cross_validation"
+        part = scores[kind]
+        found = {k: float(part[k]) for k in ("macro_f1", "macro_f1_low", "macro_f1_high") if k in part}
+        return found | {f"f1_{label}": float(v["f1"]) for label, v in part.get("labels", {}).items()} | {
+            "kind": kind, "shipped": model is None}
     except Exception:  # noqa: BLE001 - a report without this sentence beats no report
         return None
 

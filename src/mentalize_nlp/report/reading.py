@@ -24,8 +24,9 @@ def _balance_words(value: float) -> str:
     return "mostly certainty"
 
 
-def reading(figures: SessionFigures) -> list[str]:
-    """Paragraphs (plain text) reading the session's figures for a trainee."""
+def reading(figures: SessionFigures, model: str | None = None) -> list[str]:
+    """Paragraphs (plain text) reading the session's figures for a trainee; ``model`` is the
+    model folder that tagged them, the shipped model when None."""
     out: list[str] = []
     client, therapist = figures.client, figures.therapist
     if client is None or therapist is None:
@@ -79,15 +80,23 @@ def reading(figures: SessionFigures) -> list[str]:
             "these moments, and what the therapist did next, are good places to start listening."
         )
     review = int(figures.utterances["needs_review"].sum()) if "needs_review" in figures.utterances else 0
-    agreement = real_talk_agreement()
-    if agreement is not None:
+    agreement = real_talk_agreement(model)
+    flagged = f"{review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check)"
+    if agreement is not None and agreement["kind"] == "real_test" and "macro_f1_low" in agreement:
+        checked = ("Checked against human coders on real talk, the tagger's" if agreement["shipped"] else
+                   "This session was tagged by a retrained model. Checked against human coders on its held-out sessions, its")
         out.append(
-            f"Checked against human coders on real talk, the tagger's agreement with them is {agreement['macro_f1']:.2f} on a scale "
-            f"where 1 is full agreement (macro F1, 95% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), "
-            f"and {review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check)."
+            f"{checked} agreement with them is {agreement['macro_f1']:.2f} on a scale where 1 is full agreement (macro F1, "
+            f"95% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), and {flagged}."
+        )
+    elif agreement is not None:
+        out.append(
+            "This session was tagged by a model retrained on a researcher's own codes. Cross-validated on those codes, its "
+            f"agreement with the coders is {agreement['macro_f1']:.2f} on a scale where 1 is full agreement (macro F1), "
+            f"and {flagged}."
         )
     else:
-        out.append(f"{review} of the {len(figures.utterances)} utterances in this session need review (marked ⚑ check).")
+        out.append(f"{flagged}.")
     out.append(
         "The tags come from an automatic tagger that makes mistakes, and short sessions give unsteady figures. "
         "Read the highlighted words in the transcript before trusting any number."

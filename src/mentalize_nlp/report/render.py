@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..labels import LABELS
-from ..output import atomic_folder, link_own_files, original_text_frame, raw_cells, worker_init
+from ..output import atomic_folder, link_own_files, model_used, original_text_frame, raw_cells, worker_init
 from ..profiles import NO_CUE
 from . import charts
 from .data import (
@@ -152,8 +152,10 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, obje
     return [dict(zip(keys, values)) for values in zip(*(frame[c].tolist() for c in keys))]
 
 
-def session_context(figures: SessionFigures, *, group: str | None = None, index_href: str = "index.html") -> dict[str, object]:
-    """The template variables of one session page."""
+def session_context(figures: SessionFigures, *, group: str | None = None, index_href: str = "index.html",
+                    model: str | None = None) -> dict[str, object]:
+    """The template variables of one session page; ``model`` is the model folder that tagged
+    it (:func:`~mentalize_nlp.output.model_used`), the shipped model when None."""
     frame = figures.utterances
     ids = [f"u{pos}" for pos in range(len(frame))]
     turns = frame["turn"].astype(str).tolist()
@@ -214,7 +216,7 @@ def session_context(figures: SessionFigures, *, group: str | None = None, index_
     answered_kinds = [r["kind"] for r in responses if r["kind"]]
     return {
         "session": figures.name, "group": group, "index_href": index_href, "n_utterances": len(frame),
-        "speakers": speakers, "reading": reading(figures), "profile_rows": profile_rows,
+        "speakers": speakers, "reading": reading(figures, model), "profile_rows": profile_rows,
         "profile_svg": charts.profile_chart(figures), "timeline_svg": charts.timeline_chart(figures),
         "window": figures.window, "threshold": figures.threshold, "spikes": spikes, "responses": responses,
         "kind_counts": [(rule, n) for rule, n in kind_counts(answered_kinds)],
@@ -292,12 +294,13 @@ def write_reports(
     profile_groups = dict(tuple(profiles.groupby(profiles["session"].astype(str), sort=False))) if len(profiles) else {}
     empty_profile = profiles.iloc[0:0]
     notes = _session_warnings(table)
+    model = model_used(out_dir)
     target = out_dir / REPORT_DIR
     with atomic_folder(target) as folder:
         link_own_files(target, folder)
         tasks = [
             (name, by_session[name], profile_groups.get(name, empty_profile), window, assigned.get(name), notes.get(name, []),
-             str(folder / pages[name]), pages[name])
+             str(folder / pages[name]), pages[name], model)
             for name in sessions
         ]
         summaries: dict[str, dict[str, object]] = {}
@@ -350,7 +353,7 @@ def _rendered(tasks: list[tuple], jobs: int | None) -> Iterator[Iterator[dict[st
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield (_render_session(task) for task in tasks)
         return
-    real_talk_agreement()  # read once, before the workers fork
+    real_talk_agreement(tasks[0][-1])  # read once, before the workers fork
     response_rules()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=worker_init,
                              initargs=(os.getpid(),)) as pool:
@@ -360,10 +363,10 @@ def _rendered(tasks: list[tuple], jobs: int | None) -> Iterator[Iterator[dict[st
 
 def _render_session(task: tuple) -> dict[str, object]:  # type: ignore[type-arg]
     """Write one session page; returns the index's summary of it (run in a worker for big batches)."""
-    name, frame, profile_rows, window, group, warnings, path, href = task
+    name, frame, profile_rows, window, group, warnings, path, href, model = task
     env, assets = _environment(), _assets()
     figures = session_figures(name, frame, profile_rows, window)
-    context = session_context(figures, group=group)
+    context = session_context(figures, group=group, model=model)
     html = env.get_template("session.html").render(css=assets.css, js=assets.js, csp=assets.session_csp, warnings=warnings, **context)
     Path(path).write_text(html, encoding="utf-8")
     return {
