@@ -81,7 +81,7 @@ def test_evaluate_prints_each_figure_with_an_interval_and_per_register(tmp_path)
         assert word in result.output
     assert re.search(r"0\.\d{3} \[0\.\d{3}-[01]\.\d{3}\]", result.output)  # a figure with its interval
     assert len(pd.read_csv(tmp_path / "pred.csv")) == 200
-    as_json = json.loads(run("evaluate", gold, "--json").output)
+    as_json = json.loads(run("evaluate", gold, "--json").stdout)
     overall = next(r for r in as_json if r["label"] == "overall" and r["group"] == "all")
     assert overall["f1_low"] <= overall["f1"] <= overall["f1_high"]
 

@@ -44,7 +44,7 @@ def test_score_export_code_import_evaluate_retrain_score(tmp_path, monkeypatch):
     gold = pd.read_csv("gold.csv")
     assert set(gold["coder"]) == {"coder@study.example"} and len(gold) == len(tasks)
 
-    report = json.loads(run("evaluate", "gold.csv", "--json").output)
+    report = json.loads(run("evaluate", "gold.csv", "--json").stdout)
     overall = next(r for r in report if r["label"] == "overall")
     assert overall["f1"] < 1.0 and overall["f1_low"] <= overall["f1"] <= overall["f1_high"]
 
@@ -106,7 +106,7 @@ def test_agree_compares_two_coders_on_the_same_turns(tmp_path):
     b.sample(frac=1, random_state=0).to_csv(tmp_path / "b.csv", index=False)  # row order does not matter
     out = run("agree", tmp_path / "a.csv", tmp_path / "b.csv").output
     assert "12 utterances coded by both" in out and "alpha" in out
-    rows = {r["label"]: r for r in json.loads(run("agree", tmp_path / "a.csv", tmp_path / "b.csv", "--json").output)}
+    rows = {r["label"]: r for r in json.loads(run("agree", tmp_path / "a.csv", tmp_path / "b.csv", "--json").stdout)}
     assert rows["certainty_labelling"]["kappa"] == 1.0
     assert rows["perspective_taking"]["f1"] is None  # nobody coded it: n/a, not 0
     assert 0 < rows["feeling_naming"]["kappa"] < 1
@@ -129,3 +129,43 @@ def test_codes_saved_by_excel_in_windows_1252_or_as_parquet_are_read(tmp_path):
     codes.to_parquet(tmp_path / "b.parquet")
     out = run("agree", tmp_path / "a.csv", tmp_path / "b.parquet").output
     assert "2 utterances coded by both" in out
+
+
+def test_agree_refuses_turns_numbered_apart_and_names_rows_without_a_partner(tmp_path):
+    texts = ["How are you?", "Awful, he's a liar.", "I felt hurt.", "Maybe he was scared.", "Mm.", "Right."] * 2
+    a = pd.DataFrame({"session": ["s1"] * 6 + ["s2"] * 6, "turn": list(range(6)) * 2, "text": texts,
+                      "certainty_labelling": [0, 1, 0, 0, 0, 0] * 2, "feeling_naming": [0, 0, 1, 1, 0, 0] * 2,
+                      "perspective_taking": [0, 0, 0, 1, 0, 0] * 2})
+    a.to_csv(tmp_path / "a.csv", index=False)
+    a.assign(turn=a["turn"] + 1).to_csv(tmp_path / "b.csv", index=False)  # coder B counted turns from 1
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    assert result.exit_code == 2 and "numbered the same way" in result.output
+    a.iloc[:9].to_csv(tmp_path / "c.csv", index=False)
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "c.csv")])
+    assert result.exit_code == 0 and "9 utterances coded by both" in result.output
+    assert "3 row(s) of" in result.output and "fewer than 10" in result.output
+    a.drop(columns="session").to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 2 and "same 'session' and 'turn' columns" in result.output
+
+
+def test_train_and_evaluate_refuse_what_they_cannot_measure(tmp_path):
+    gold = tmp_path / "codes.csv"
+    rows = pd.DataFrame({"text": ["I felt hurt", "ok", "he's a liar", "see you"] * 6, "certainty_labelling": [0, 0, 1, 0] * 6,
+                         "feeling_naming": [1, 0, 0, 0] * 6, "perspective_taking": [0, 1, 0, 0] * 6, "split": "train"})
+    rows.to_csv(gold, index=False)
+    result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "no 'session' column" in result.output and not (tmp_path / "m").exists()
+    result = CliRunner().invoke(main, ["evaluate", str(gold), "--split", "test"])
+    assert result.exit_code == 2 and "no coded rows with split 'test'" in result.output
+
+
+def test_codes_with_semicolons_or_padded_headers_are_read_and_an_empty_file_is_named(tmp_path):
+    (tmp_path / "a.csv").write_text("session;turn;text; certainty_labelling ;feeling_naming;perspective_taking\n"
+                                    "s1;0;I felt hurt, really;0;1;0\ns1;1;He's a liar;1;0;0\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("session,turn,text,certainty_labelling,feeling_naming,perspective_taking\n"
+                                    "s1,0,\"I felt hurt, really\",0,1,0\ns1,1,He's a liar,1,0,0\n", encoding="utf-8")
+    assert "2 utterances coded by both" in run("agree", tmp_path / "a.csv", tmp_path / "b.csv").output
+    (tmp_path / "c.csv").write_bytes(b"")
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "c.csv")])
+    assert result.exit_code == 2 and "c.csv: the file is empty; save the codes again" in result.output

@@ -112,6 +112,11 @@ def test_csv_with_row_names_and_no_header_for_them_is_read(tmp_path):
     assert [(u.speaker, u.text) for u in session.utterances] == [("T", "Hello, how are you?"), ("C", "I felt hurt.")]
 
 
+def test_csv_saved_by_excel_with_semicolons_is_read(tmp_path):
+    (session,) = read_transcript(write(tmp_path / "s.csv", "speaker;text\nT;How are you, really?\nC;I felt hurt.\n"))
+    assert [(u.speaker, u.text) for u in session.utterances] == [("T", "How are you, really?"), ("C", "I felt hurt.")]
+
+
 def test_csv_row_without_a_speaker_is_kept_and_its_line_named(tmp_path):
     path = write(tmp_path / "s.csv", "session,turn,speaker,text\nA,1,T,How are you?\nA,2,,Hurt.\nA,3,C,Bad.\n")
     (session,) = read_transcript(path)

@@ -290,6 +290,10 @@ def report(directory, groups_file, group_pattern, redact, redact_names) -> None:
                        redact_names=_redact_names(redact_names, UsageError))
 
 
+WEAK_F1 = 0.4
+"""A label whose cross-validated F1 is below this gets a warning after training."""
+
+
 @main.command()
 @click.option("--corpus", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Annotated CSV (text, a 0/1 column per label, optional group/session/register/split). Default: corpora/mentalizing/corpus.csv")
@@ -354,7 +358,13 @@ def train(corpus, real, no_real, shared, with_shipped, text_column, session_colu
             click.echo(f"  {label:22s} F1 {s['f1']:.3f} [{s['f1_low']:.3f}-{s['f1_high']:.3f}]  P {s['precision']:.3f}  R {s['recall']:.3f}")
     cv = scores.get("cross_validation")
     if cv:
-        click.echo(f"cross-validated on {cv['n']} turns held out by session: macro-F1 {cv['macro_f1']:.3f}")
+        click.echo(f"cross-validated on {cv['n']} turns held out by session: macro-F1 {cv['macro_f1']:.3f} (thresholds chosen "
+                   "on the same scores, so a little high)")
+        for label, s in cv["labels"].items():
+            click.echo(f"  {label:22s} F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}")
+            if s["f1"] < WEAK_F1:
+                click.echo(f"warning: {label} reads F1 {s['f1']:.2f} cross-validated: most of its tags or most of its "
+                           "cases will be wrong; code more rows of it before relying on this model's figures for it.", err=True)
     written = scores.get("written_test")
     if written:
         click.echo(f"written test split: n={written['n']}, macro-F1 {written['macro_f1']:.3f}")
@@ -435,7 +445,7 @@ def evaluate(gold, model, by, split, predictions, force, as_json, as_csv) -> Non
     whole sessions (a 'session' column; rows otherwise). Undefined figures are "n/a"."""
     import pandas as pd
 
-    from .cli_annotate import emit_table
+    from .cli_annotate import emit_table, few_sessions_note
     from .corpus import read_corpus
     from .evaluation import agreement
     from .output import atomic_path
@@ -450,6 +460,9 @@ def evaluate(gold, model, by, split, predictions, force, as_json, as_csv) -> Non
         if "split" not in frame.columns:
             raise UsageError(f"{gold} has no 'split' column; drop --split or add the column.")
         frame = frame[frame["split"] == split].reset_index(drop=True)
+    if not len(frame):
+        where = f" with split {split!r}" if split is not None else ""
+        raise UsageError(f"{gold} has no coded rows{where} to evaluate.")
     groupings = list(by) or (["register"] if "register" in frame.columns else [])
     for column in groupings:
         if column not in frame.columns:
@@ -457,6 +470,7 @@ def evaluate(gold, model, by, split, predictions, force, as_json, as_csv) -> Non
     tagger = _tagger(str(model) if model else None)
     tags = tagger.tag_texts(frame["text"].tolist())
     sessions = frame["session"] if "session" in frame.columns else None
+    few_sessions_note(sessions)
     tables = [agreement(frame, tags, sessions).assign(group="all", value="")]
     for column in groupings:
         for value, rows in frame.groupby(column, sort=True).groups.items():

@@ -113,7 +113,12 @@ def agree(first: Path, second: Path, as_json: bool, as_csv: bool) -> None:
     from .evaluation import agreement
 
     a, b = _codes(first), _codes(second)
-    keys = [k for k in _keys(a) if k in b.columns]
+    keys = _keys(a)
+    if _keys(b) != keys:
+        raise click.UsageError(
+            f"{first} matches rows on {', '.join(keys)} and {second} on {', '.join(_keys(b))}; give both files the same "
+            "'session' and 'turn' columns, numbered the same way."
+        )
     for path, frame in ((first, a), (second, b)):
         repeated = frame.index[frame.duplicated(keys, keep="first")]
         if len(repeated):
@@ -125,12 +130,48 @@ def agree(first: Path, second: Path, as_json: bool, as_csv: bool) -> None:
     merged = a.astype({k: str for k in keys}).merge(b.astype({k: str for k in keys}), on=keys, suffixes=("_a", "_b"))
     if merged.empty:
         raise click.UsageError(f"{first} and {second} share no rows on {', '.join(keys)}; they must code the same utterances.")
+    _check_same_texts(merged, keys, first, second)
+    for path, frame in ((first, a), (second, b)):
+        if len(frame) > len(merged):
+            click.echo(f"note: {len(frame) - len(merged)} row(s) of {path} have no partner in the other file and are left out.", err=True)
+    few_sessions_note(merged["session"] if "session" in merged.columns else None)
     table = agreement(
         merged[[f"{l}_a" for l in LABELS]].set_axis(list(LABELS), axis=1),
         merged[[f"{l}_b" for l in LABELS]].set_axis(list(LABELS), axis=1),
         merged["session"] if "session" in merged.columns else None,
     )
     emit_table(table, f"{first} vs {second}: {len(merged)} utterances coded by both", as_json, as_csv)
+
+
+def _check_same_texts(merged, keys: list[str], first: Path, second: Path) -> None:
+    """Refuse to compare rows matched on session and turn whose texts differ (turns numbered
+    apart, say); a few differing texts (a corrected typo) are only named."""
+    from .corpus import normalise
+
+    if "text" in keys or not {"text_a", "text_b"} <= set(merged.columns):
+        return
+    differ = [normalise(str(x)) != normalise(str(y)) for x, y in zip(merged["text_a"], merged["text_b"])]
+    if not any(differ):
+        return
+    k = differ.index(True)
+    where = ", ".join(f"{key} {merged.at[k, key]}" for key in keys)
+    example = f"{where}: {str(merged.at[k, 'text_a'])[:40]!r} against {str(merged.at[k, 'text_b'])[:40]!r}"
+    if sum(differ) > 0.05 * len(differ):
+        raise click.UsageError(
+            f"{first} and {second} have different texts in {sum(differ)} of the {len(differ)} rows they share ({example}); "
+            "are the turns numbered the same way in both files?"
+        )
+    click.echo(f"note: {sum(differ)} row(s) have different texts in the two files ({example}).", err=True)
+
+
+def few_sessions_note(sessions) -> None:
+    """Say on stderr when the bootstrap intervals rest on too few sessions to mean much."""
+    if sessions is None:
+        click.echo("note: no 'session' column, so the intervals resample single rows; rows of one session are not "
+                   "independent, so they read too narrow.", err=True)
+    elif sessions.nunique() < 10:
+        click.echo(f"note: the intervals come from resampling {sessions.nunique()} session(s); with fewer than 10 "
+                   "they are rough.", err=True)
 
 
 def emit_table(table, title: str, as_json: bool, as_csv: bool) -> None:

@@ -54,15 +54,23 @@ def _read_table(path: Path) -> pd.DataFrame:
             raise CorpusError(f"{path}: not a Parquet file that can be read ({exc}); save the codes as CSV or Parquet again.") from None
         return frame.astype(object).where(frame.notna(), "").astype(str)
     from .transcripts.decode import read_decoded
+    from .transcripts.tabular import separator
 
+    if not path.stat().st_size:
+        raise CorpusError(f"{path}: the file is empty; save the codes again, as CSV with a header row.")
     try:
         text = read_decoded(path, max_bytes=1 << 34).text  # a corpus has no size cap of its own (16 GB)
     except TranscriptError as exc:
         raise CorpusError(str(exc)) from None
+    sep = separator(text.split("\n", 1)[0])
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CorpusError(f"{path}: not a CSV table that can be read ({exc}); save it as CSV with a header row.") from None
+        reason = " ".join(str(exc).split())
+        raise CorpusError(f"{path}: not a CSV table that can be read ({reason}); save it as CSV with a header row, "
+                          "each text that holds a comma in double quotes.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def read_corpus(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:

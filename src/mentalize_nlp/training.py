@@ -257,9 +257,12 @@ def _with_text(coded: pd.DataFrame, shared: str | Path) -> tuple[pd.DataFrame, i
 
 def enough(frame: pd.DataFrame, name: str, folds: int) -> None:
     """Refuse, in plain words, a corpus too small to cross-validate and calibrate on."""
+    if not {"session", "group"} & set(frame.columns):
+        raise CorpusError(f"{name} has no 'session' column: cross-validation holds out whole sessions, and rows of one "
+                          "session held out apart would read too high. Add a 'session' column naming each row's session.")
     groups = session_keys(frame).nunique()
     if groups < 2:
-        fix = "Code rows of more sessions." if "session" in frame.columns else "Add a 'session' column naming each row's session."
+        fix = "Code rows of more sessions."
         raise CorpusError(f"{name}: its training rows come from {groups} session(s); at least 2 are needed to hold "
                           f"sessions out for calibration. {fix}")
     for label in LABELS:
@@ -285,7 +288,8 @@ def model_card(meta: dict) -> str:
                 "found in the shared corpora folder (pass --shared DIR to train on them)"] if meta.get("rows_without_text") else []),
              "- Library versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), ""]
     scores = meta.get("scores", {})
-    for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data)"),
+    for key, title in (("cross_validation", "Cross-validated, sessions held out (the calibration data; the thresholds were "
+                                            "chosen on these same scores, so they read a little high)"),
                        ("real_test", "Held-out real-talk sessions"), ("written_test", "Written test split")):
         part = scores.get(key)
         if not part:

@@ -150,8 +150,8 @@ def read_csv(
 ) -> list[Session]:
     """Read a ``.csv`` or ``.tsv`` transcript. Cells are kept as text: "None" or "NA" stay words."""
     text, used = decode_bytes(read_bytes(path, max_bytes), path, encoding)
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
     header = text[: text.find("\n")] if "\n" in text else text
+    sep = "\t" if path.suffix.lower() == ".tsv" else separator(header)
     if header.count(sep) >= MAX_COLUMNS:
         raise TranscriptError(
             path,
@@ -176,12 +176,18 @@ def read_csv(
         raise TranscriptError(
             path,
             f"has {fields} fields in the row starting on this line, where its header has {len(frame.columns)}: a "
-            f"{'tab' if sep == chr(9) else 'comma'} in a text that is not in double quotes, or a quote left open. "
+            f"{ {chr(9): 'tab', ';': 'semicolon'}.get(sep, 'comma')} in a text that is not in double quotes, or a quote left open. "
             "Put the text in double quotes, or close the quote.",
             line=line,
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame_sessions(frame, path, columns, encoding=used)
+
+
+def separator(header: str) -> str:
+    """A CSV file's field separator, from its header line: a semicolon where the header has
+    semicolons and no comma (Excel's CSV in locales whose decimal mark is a comma), else a comma."""
+    return ";" if ";" in header and "," not in header else ","
 
 
 def _overlong_row(text: str, sep: str, width: int) -> tuple[int, int]:
