@@ -77,12 +77,20 @@ def test_evidence_never_lists_function_words(tagger):
     assert (rows["evidence"] == "").all()
 
 
-def test_needs_review_marks_the_uncertain_band(tagger):
-    frame = tagger.tag_texts(["I felt really hurt", "Shall we say Tuesday at ten?", "maybe he was a bit off with me"])
+def test_needs_review_marks_the_uncertain_band_and_tags_given_at_a_low_probability(tagger):
+    frame = tagger.tag_texts(["I felt really hurt", "Shall we say Tuesday at ten?", "maybe he was a bit off with me", "She is selfish."])
     low, high = tagger.classifier.review_band
     probs = frame[[f"p_{l}" for l in LABELS]].to_numpy()
-    expected = ((probs >= low) & (probs < high)).any(axis=1).astype(int)
+    tags = frame[list(LABELS)].to_numpy()
+    expected = (((probs >= low) & (probs < high)) | ((tags == 1) & (probs < low))).any(axis=1).astype(int)
     assert frame["needs_review"].tolist() == expected.tolist()
+    assert frame["certainty_labelling"].iat[3] == 1 and frame["p_certainty_labelling"].iat[3] < low  # a short verdict, flagged
+    assert frame["needs_review"].iat[3] == 1
+
+
+def test_a_long_turn_of_plain_facts_gets_no_label_from_its_length(tagger):
+    frame = tagger.tag_texts([" ".join(["We had pasta for tea."] * 60), "We had pasta for tea."])
+    assert frame[list(LABELS)].to_numpy().sum() == 0
 
 
 def test_tag_frame_never_overwrites_a_coders_labels(tagger):

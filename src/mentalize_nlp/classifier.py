@@ -74,21 +74,29 @@ def length_groups(lengths: np.ndarray, edges: tuple[int, ...] = LENGTH_EDGES) ->
     return np.digitize(np.asarray(lengths), edges)
 
 
+TOP_SENTENCES = 3
+"""How many of a turn's sentences, its most likely ones per label, make its score."""
+
+
 def turn_scores(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per doc and label, the chance that at least one of its sentences carries the label,
     the index of the sentence most likely to, and the doc's number of sentences.
 
-    The chance is the noisy-or of the sentences' scores, ``1 - prod(1 - p)``: two
-    sentences that each lean towards a label make the turn lean further than either does
-    alone, while the label is still shown on the one sentence that carried it most. Units
-    of one doc are contiguous and every doc has at least one.
+    The chance is the noisy-or of the scores of the doc's :data:`TOP_SENTENCES` most likely
+    sentences, ``1 - prod(1 - p)``: two sentences that each lean towards a label make the
+    turn lean further than either does alone, while the label is still shown on the one
+    sentence that carried it most; but forty sentences that each lean a little do not add
+    up to a label. Units of one doc are contiguous and every doc has at least one.
     """
     width = unit_proba.shape[1] if unit_proba.ndim == 2 else 0
     if not n_docs:
         return np.zeros((0, width)), np.zeros((0, width), dtype=int), np.zeros(0, dtype=int)
     starts = np.flatnonzero(np.r_[True, unit_doc[1:] != unit_doc[:-1]])
     ends = np.r_[starts[1:], len(unit_doc)]
-    miss = np.add.reduceat(np.log1p(-np.clip(unit_proba, 0.0, 1.0 - 1e-9)), starts, axis=0)
+    log_miss = np.log1p(-np.clip(unit_proba, 0.0, 1.0 - 1e-9))
+    miss = np.add.reduceat(log_miss, starts, axis=0)
+    for d in np.flatnonzero(ends - starts > TOP_SENTENCES).tolist():  # long turns: their most likely sentences only
+        miss[d] = np.sort(log_miss[starts[d]:ends[d]], axis=0)[:TOP_SENTENCES].sum(axis=0)
     carrier = np.empty((n_docs, width), dtype=int)
     for d, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
         carrier[d] = s + np.argmax(unit_proba[s:e], axis=0)

@@ -180,7 +180,7 @@ def unit_features(
         if not (active_all if name == "certainty" else present) & categories:
             add(f"no_cue:{name}")
     words = sum(1 for p in punct[start:end] if not p)
-    feats["length_short"] = float(words <= 3)
+    feats["length_short"] = float(words <= 3 and not active_all & _VERDICTS)  # "She is selfish." is a verdict all the same
     feats["length_long"] = float(words >= 25)
     return text, feats
 

@@ -94,7 +94,8 @@ class Tagger:
 
         Returns:
             One row per text: a 0/1 column per label, ``p_<label>`` probabilities,
-            ``needs_review`` (a probability in the uncertain band), ``evidence_<label>``
+            ``needs_review`` (a probability in the uncertain band, or a label given at a
+            probability under it), ``evidence_<label>``
             (the cue words behind each positive label, or "no cue word; model score …"),
             ``evidence`` (all of them, as ``label: words; …``) and ``evidence_spans`` (JSON:
             each evidence word, or the sentence that carried a cue-less label, with its
@@ -127,7 +128,8 @@ class Tagger:
         table = pd.DataFrame(decided, columns=list(self.labels))
         for j, label in enumerate(self.labels):
             table[f"p_{label}"] = np.round(proba[:, j], 4)
-        table["needs_review"] = ((proba >= low) & (proba < high)).any(axis=1).astype(int)
+        # uncertain: a probability in the band, or a label given at a probability under it
+        table["needs_review"] = (((proba >= low) & (proba < high)) | ((decided == 1) & (proba < low))).any(axis=1).astype(int)
         spans: list[list[dict]] = [[] for _ in docs]
         for j, label in enumerate(self.labels):
             evidence = [""] * len(docs)
