@@ -209,7 +209,7 @@ def score(inputs, out, model, therapists, clients, roles_file, text_column, spea
         err=True,
     )
     for name, paths in result.joined.items():
-        why = "--join-files" if join_files else "their session column"
+        why = "--join-files" if join_files else "their file names or session column"
         click.echo(f"note: session {name!r} joins {len(set(paths))} files ({', '.join(dict.fromkeys(paths))}), as {why} says.", err=True)
     for note in result.notes:
         for warning in note.warnings:
