@@ -95,11 +95,15 @@ def turn_scores(unit_proba: np.ndarray, unit_doc: np.ndarray, n_docs: int) -> tu
     ends = np.r_[starts[1:], len(unit_doc)]
     log_miss = np.log1p(-np.clip(unit_proba, 0.0, 1.0 - 1e-9))
     miss = np.add.reduceat(log_miss, starts, axis=0)
-    for d in np.flatnonzero(ends - starts > TOP_SENTENCES).tolist():  # long turns: their most likely sentences only
-        miss[d] = np.sort(log_miss[starts[d]:ends[d]], axis=0)[:TOP_SENTENCES].sum(axis=0)
+    long = ends - starts > TOP_SENTENCES
+    doc = np.repeat(np.arange(n_docs), ends - starts)
+    top = (np.arange(len(doc)) - np.repeat(starts, ends - starts)) < TOP_SENTENCES  # rank within the turn
     carrier = np.empty((n_docs, width), dtype=int)
-    for d, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
-        carrier[d] = s + np.argmax(unit_proba[s:e], axis=0)
+    for j in range(width):
+        order = np.lexsort((-unit_proba[:, j], doc))  # each turn's sentences, most likely first (ties: first first)
+        carrier[:, j] = order[starts]
+        if long.any():  # long turns: their most likely sentences only
+            miss[long, j] = np.bincount(doc[top], weights=log_miss[order[top], j], minlength=n_docs)[long]
     return -np.expm1(miss), carrier, ends - starts
 
 

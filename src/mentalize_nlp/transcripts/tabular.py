@@ -169,17 +169,15 @@ def read_csv(
         raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
     if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first field with no header for row names
         line, fields = _overlong_row(text, sep, len(frame.columns))
-        if not line:  # every row has one: row names, as R's write.table writes them
-            frame = frame.reset_index(drop=True)
-            frame.columns = [str(c).strip() for c in frame.columns]
-            return frame_sessions(frame, path, columns, encoding=used)
-        raise TranscriptError(
-            path,
-            f"has {fields} fields in the row starting on this line, where its header has {len(frame.columns)}: a "
-            f"{ {chr(9): 'tab', ';': 'semicolon'}.get(sep, 'comma')} in a text that is not in double quotes, or a quote left open. "
-            "Put the text in double quotes, or close the quote.",
-            line=line,
-        )
+        if line:
+            raise TranscriptError(
+                path,
+                f"has {fields} fields in the row starting on this line, where its header has {len(frame.columns)}: a "
+                f"{ {chr(9): 'tab', ';': 'semicolon'}.get(sep, 'comma')} in a text that is not in double quotes, or a quote "
+                "left open. Put the text in double quotes, or close the quote.",
+                line=line,
+            )
+        frame = frame.reset_index(drop=True)  # every row has one: row names, as R's write.table writes them
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame_sessions(frame, path, columns, encoding=used)
 
