@@ -148,3 +148,9 @@ def test_a_turn_written_like_a_huge_number_stays_text(tagger, tmp_path):
     path.write_text("turn,speaker,text\n1e30,T,Hello.\n1,C,I feel sad.\n", encoding="utf-8")
     table = tagger.tag_sessions(read_transcript(path))
     assert list(table["turn"]) == ["1e30", "1"] and table["feeling_naming"].tolist() == [0, 1]
+
+
+def test_evidence_names_the_cue_of_a_sentence_nearly_as_likely_when_the_carrier_names_none(tagger):
+    frame = tagger.tag_texts(["Lonely. That's a big feeling to notice in her.", "Hello there. I wonder what was happening for him."])
+    assert frame["evidence_feeling_naming"].iat[0] == "Lonely"
+    assert frame["evidence_perspective_taking"].iat[1] == "I wonder"

@@ -33,6 +33,11 @@ _LABEL_CUES = {
 _SOFT_CERTAINTY = frozenset({"obviously", "clearly", "definitely", "of course", "i know", "i just know", "for sure", "no doubt"})
 
 
+EVIDENCE_SHARE = 0.9
+"""Where the sentence most likely to carry a label names no cue for it, the cue words of
+another sentence of the turn whose score is at least this share of its are shown instead."""
+
+
 def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -> list[Span]:
     """The cue spans in tokens ``[start, end)`` of ``doc`` that support ``label`` in their context."""
     end = len(doc) if end is None else end
@@ -50,7 +55,8 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
         found += [c for c in cues if c.label_ == "CERTAINTY" and c.text.lower() in _SOFT_CERTAINTY and c._.active]
     if label == "perspective_taking":
         hedges = [c for c in cues if c.label_ == "HEDGE"]
-        minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and c._.hedged and not c._.pseudo]
+        minds = [c for c in cues if c.label_ in ("MENTAL_VERB", "EMOTION") and not c._.pseudo
+                 and (c._.hedged or any(h.start <= c.start and c.end <= h.end for h in hedges))]  # "I wonder" is both
         if hedges and minds:
             found += hedges[:1] + minds
     kept: list[Span] = []
@@ -121,7 +127,9 @@ class Tagger:
         """The rows of :meth:`tag_texts` for texts that are all different."""
         docs, units, X = featurise(self.nlp, texts, self.batch_size)
         unit_doc = np.fromiter((u.doc for u in units), dtype=int, count=len(units))
-        raw, carrier, lengths = turn_scores(self.classifier.unit_proba(X), unit_doc, len(docs))
+        unit_proba = self.classifier.unit_proba(X)
+        raw, carrier, lengths = turn_scores(unit_proba, unit_doc, len(docs))
+        first = np.searchsorted(unit_doc, np.arange(len(docs)))  # each doc's first unit
         proba = self.classifier.calibrate(raw, lengths)
         decided = self.classifier.decide(raw)
         low, high = self.classifier.review_band
@@ -136,6 +144,14 @@ class Tagger:
             for d in np.flatnonzero(decided[:, j]).tolist():
                 unit = units[carrier[d, j]]
                 cues = cue_evidence(docs[d], label, unit.start, unit.end)
+                if not cues:  # another sentence of the turn, nearly as likely to carry the label, may name its cue
+                    others = range(int(first[d]), int(first[d]) + int(lengths[d]))
+                    for k in sorted(others, key=lambda k: -unit_proba[k, j]):
+                        if unit_proba[k, j] < EVIDENCE_SHARE * unit_proba[carrier[d, j], j]:
+                            break
+                        cues = cue_evidence(docs[d], label, units[k].start, units[k].end)
+                        if cues:
+                            break
                 if cues:
                     evidence[d] = ", ".join(dict.fromkeys(c.text for c in cues))
                     spans[d] += [{"label": label, "start": c.start_char, "end": c.end_char, "text": c.text} for c in cues]
