@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from . import classifier as classifier_module
-from .classifier import Classifier, turn_scores
+from .classifier import TOP_SENTENCES, Classifier, turn_scores
 from .features import featurise
 from .pipeline import SPANS_KEY, build_pipeline
 from .profiles import NO_CUE
@@ -35,7 +35,8 @@ _SOFT_CERTAINTY = frozenset({"obviously", "clearly", "definitely", "of course", 
 
 EVIDENCE_SHARE = 0.9
 """Where the sentence most likely to carry a label names no cue for it, the cue words of
-another sentence of the turn whose score is at least this share of its are shown instead."""
+another of the turn's :data:`~mentalize_nlp.classifier.TOP_SENTENCES` whose score is at
+least this share of its are shown instead."""
 
 
 def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -144,9 +145,9 @@ class Tagger:
             for d in np.flatnonzero(decided[:, j]).tolist():
                 unit = units[carrier[d, j]]
                 cues = cue_evidence(docs[d], label, unit.start, unit.end)
-                if not cues:  # another sentence of the turn, nearly as likely to carry the label, may name its cue
-                    others = range(int(first[d]), int(first[d]) + int(lengths[d]))
-                    for k in sorted(others, key=lambda k: -unit_proba[k, j]):
+                if not cues:  # another of the sentences that make the turn's score may name its cue
+                    lo = int(first[d])
+                    for k in (lo + np.argsort(-unit_proba[lo:lo + int(lengths[d]), j], kind="stable")[1:TOP_SENTENCES]).tolist():
                         if unit_proba[k, j] < EVIDENCE_SHARE * unit_proba[carrier[d, j], j]:
                             break
                         cues = cue_evidence(docs[d], label, units[k].start, units[k].end)
