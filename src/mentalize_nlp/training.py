@@ -262,9 +262,8 @@ def enough(frame: pd.DataFrame, name: str, folds: int) -> None:
                           "session held out apart would read too high. Add a 'session' column naming each row's session.")
     groups = session_keys(frame).nunique()
     if groups < 2:
-        fix = "Code rows of more sessions."
         raise CorpusError(f"{name}: its training rows come from {groups} session(s); at least 2 are needed to hold "
-                          f"sessions out for calibration. {fix}")
+                          "sessions out for calibration. Code rows of more sessions.")
     for label in LABELS:
         positives = int(frame[label].sum())
         negatives = int(len(frame) - positives)

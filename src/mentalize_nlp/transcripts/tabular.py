@@ -189,17 +189,17 @@ def separator(header: str) -> str:
 
 
 def _overlong_row(text: str, sep: str, width: int) -> tuple[int, int]:
-    """Where the header has ``width`` fields and the first data row one more: the file line
-    where the first row of a different length starts and that row's field count, or
-    ``(0, 0)`` when every row has ``width + 1`` (row names with no header of their own)."""
+    """Where the header has ``width`` fields and the first data row one more: ``(0, 0)`` when
+    every data row (two or more) has ``width + 1`` (row names with no header of their own),
+    else the file line where the first row with more than ``width`` fields starts, and its
+    field count."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
-    start, first, rows = 1, None, 0
+    next(reader, None)
+    rows, start = [], 2
     for record in reader:
-        if reader.line_num > 1 and record:
-            rows += 1
-            if first is None:
-                first = start, len(record)
-            elif len(record) != width + 1:
-                return first if len(record) <= width else (start, len(record))
+        if record:
+            rows.append((start, len(record)))
         start = reader.line_num + 1
-    return (0, 0) if rows > 1 and first is not None and first[1] == width + 1 else (first or (2, width + 1))
+    if len(rows) > 1 and all(fields == width + 1 for _, fields in rows):
+        return 0, 0
+    return next((row for row in rows if row[1] > width), (2, width + 1))
