@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 
 from mentalize_nlp import LABELS
@@ -154,3 +156,13 @@ def test_evidence_names_the_cue_of_a_sentence_nearly_as_likely_when_the_carrier_
     frame = tagger.tag_texts(["Lonely. That's a big feeling to notice in her.", "Hello there. I wonder what was happening for him."])
     assert frame["evidence_feeling_naming"].iat[0] == "Lonely"
     assert frame["evidence_perspective_taking"].iat[1] == "I wonder"
+
+
+def test_evidence_names_the_cues_of_every_sentence_that_carries_the_label(tagger):
+    """A supervisor sees both verdicts of a two-verdict turn highlighted, not only the stronger one."""
+    text = "She is so selfish. We had tea. He never listens to anyone."
+    row = tagger.tag_texts([text]).iloc[0]
+    assert row["certainty_labelling"] == 1
+    assert row["evidence_certainty_labelling"] == "selfish, never"
+    spans = [s for s in json.loads(row["evidence_spans"]) if s["label"] == "certainty_labelling"]
+    assert [text[s["start"]:s["end"]] for s in spans] == ["selfish", "never"]

@@ -96,7 +96,8 @@ class Tagger:
         Each sentence of a text is scored on its own; the text's score, per label, is the
         chance that any of its sentences carries the label, calibrated so that
         ``p_<label>`` is the share of such utterances that human coders label so on real
-        talk. The evidence comes from the sentence with the highest score. A text given more
+        talk. The evidence comes from the sentence with the highest score and from the others
+        of the turn's most likely sentences that would carry the label on their own. A text given more
         than once is tagged once, and gets the same row wherever it stands.
 
         Returns:
@@ -140,14 +141,20 @@ class Tagger:
         # uncertain: a probability in the band, or a label given at a probability under it
         table["needs_review"] = (((proba >= low) & (proba < high)) | ((decided == 1) & (proba < low))).any(axis=1).astype(int)
         spans: list[list[dict]] = [[] for _ in docs]
+        alone = unit_proba >= self.classifier.thresholds  # a sentence that would carry the label on its own
         for j, label in enumerate(self.labels):
             evidence = [""] * len(docs)
             for d in np.flatnonzero(decided[:, j]).tolist():
                 unit = units[carrier[d, j]]
-                cues = cue_evidence(docs[d], label, unit.start, unit.end)
-                if not cues:  # another of the sentences that make the turn's score may name its cue
-                    lo = int(first[d])
-                    for k in (lo + np.argsort(-unit_proba[lo:lo + int(lengths[d]), j], kind="stable")[1:TOP_SENTENCES]).tolist():
+                lo = int(first[d])
+                top = (lo + np.argsort(-unit_proba[lo:lo + int(lengths[d]), j], kind="stable")[:TOP_SENTENCES]).tolist()
+                others = [k for k in top if k != carrier[d, j]]
+                # the carrying sentence's cues, and those of the other sentences making the
+                # turn's score that carry the label on their own, in the order of the text
+                read = sorted([carrier[d, j], *(k for k in others if alone[k, j])], key=lambda k: units[k].start)
+                cues = [c for k in read for c in cue_evidence(docs[d], label, units[k].start, units[k].end)]
+                if not cues:  # a sentence nearly as likely may name its cue where the carrier names none
+                    for k in others:
                         if unit_proba[k, j] < EVIDENCE_SHARE * unit_proba[carrier[d, j], j]:
                             break
                         cues = cue_evidence(docs[d], label, units[k].start, units[k].end)
