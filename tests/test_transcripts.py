@@ -45,6 +45,23 @@ def test_txt_speaker_with_a_note_in_brackets_is_a_turn_with_its_role(tmp_path):
     assert session.header == []
 
 
+@pytest.mark.parametrize("client", ["Élodie", "ŁUKASZ", "priya shah", "Maria de la Cruz"])
+def test_txt_speaker_names_with_accents_particles_or_lower_case_open_their_own_turns(tmp_path, client):
+    """Such a name was read as text: the client's every word went to the therapist."""
+    path = write(tmp_path / "s.txt", f"Therapist: How was the week?\n{client}: Not good.\nTherapist: Why?\n{client}: She shouted.\n")
+    (session,) = read_transcript(path)
+    assert [(u.speaker, u.text) for u in session.utterances] == [
+        ("Therapist", "How was the week?"), (client, "Not good."), ("Therapist", "Why?"), (client, "She shouted."),
+    ]
+
+
+def test_txt_lines_opening_with_a_lower_case_sentence_stay_text(tmp_path):
+    path = write(tmp_path / "s.txt", "T: What did he say?\nC: he said: no way\nso i said: fine\nT: Hm.\nC: he said: go\nso i said: fine\n")
+    (session,) = read_transcript(path)
+    assert [u.speaker for u in session.utterances] == ["T", "C", "T", "C"]
+    assert session.utterances[1].text == "he said: no way so i said: fine"
+
+
 def test_txt_without_speakers_names_the_file_line_and_fix(tmp_path):
     path = write(tmp_path / "notes.txt", "just some notes\nabout the session\n")
     with pytest.raises(TranscriptError) as err:

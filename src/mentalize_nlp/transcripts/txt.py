@@ -37,8 +37,15 @@ from .session import Session, Utterance
 from .tabular import Columns
 
 _TIME = r"\[?\(?(?P<{name}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)\)?\]?"
-_SPEAKER = r"(?P<speaker>(?:[A-Z][\w.'’-]*(?:[ ][A-Z0-9][\w.'’-]*){0,3}|[a-z][\w.'-]{0,14}|[A-Z0-9][\w.'’-]*(?:[ ][\w.'’-]+){0,2})(?:[ ]?\([^():\n]{1,30}\))?)"
-"""A speaker's name, with an optional note in brackets ("Therapist (Dr Lee)", "Sam (client)")."""
+_WORD = r"[^\W_][\w.'’-]*"
+_SPEAKER = rf"(?P<speaker>{_WORD}(?:[ ]{_WORD}){{0,3}}(?:[ ]?\([^():\n]{{1,30}}\))?)"
+"""A speaker's name, with an optional note in brackets ("Therapist (Dr Lee)", "Sam (client)").
+Which words make a name is decided by :func:`_name_like`, since Python's ``re`` cannot tell
+an upper-case "É" or "Ł" from a lower-case one."""
+_PARTICLES = frozenset({"al", "bin", "da", "das", "de", "del", "della", "der", "di", "do", "dos", "du", "el", "la", "le", "ten", "ter", "van", "von", "y"})
+"""Lower-case words inside a capitalised name ("Maria de la Cruz", "Vincent van Dijk")."""
+_NOT_FIRST = frozenset({"i", "he", "she", "they", "we", "you", "it", "my", "his", "her", "the", "a", "an", "and", "so", "but", "then", "well", "oh", "or", "if"})
+"""Words that open a sentence, not a lower-case name ("he said: …", "so i told her: …")."""
 _LINE = re.compile(
     rf"^\s*+(?:{_TIME.format(name='t1')}\s*+[-–]?\s*+)?{_SPEAKER}\s*+(?:{_TIME.format(name='t2')})?\s*+:\s?(?P<text>.*)$"
 )
@@ -56,9 +63,25 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
     if not match:
         return None
     speaker = match.group("speaker").strip()
-    if speaker.lower().rstrip(".") in _NOT_SPEAKERS or len(speaker) > 40:
+    if speaker.lower().rstrip(".") in _NOT_SPEAKERS or len(speaker) > 40 or not _name_like(speaker.split("(")[0].split()):
         return None
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")
+
+
+def _name_like(words: list[str]) -> bool:
+    """Whether a prefix's words can be a speaker's name: one to three words starting with a
+    capital, a digit or a letter without case ("Élodie", "Client 2", "Dr. O'Neil-Smith");
+    four such words, or with name particles ("Maria de la Cruz"); one lower-case word
+    ("t", "anna"); or two lower-case words that do not open a sentence (a video call's
+    display name, "priya shah")."""
+    if not words:
+        return False
+    first = words[0][0]
+    if not first.islower():
+        return len(words) <= 3 or all(not w[0].islower() or w in _PARTICLES for w in words[1:])
+    if len(words) == 1:
+        return len(words[0]) <= 15
+    return len(words) == 2 and words[0] not in _NOT_FIRST and all(w[0].islower() and len(w) <= 15 for w in words)
 
 
 class Turns(NamedTuple):
