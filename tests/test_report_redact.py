@@ -93,3 +93,18 @@ def test_write_reports_with_redact_numbers_the_pages(tmp_path):
     assert [p.name for p in pages] == ["session-001.html", "index.html"]
     html = pages[0].read_text(encoding="utf-8")
     assert "Anna" not in html and "Carl" not in html and ">Ben<" not in html
+
+
+def test_a_listed_first_name_does_not_leave_the_speakers_surname_behind(tmp_path):
+    """Listing "Maria" and "Tom" left "[name 1] Lopez" and "[name 2] BAKER" in pages meant to be shared."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "s.txt").write_text(
+        "TOM BAKER: How was the week, Maria Lopez?\nMARIA LOPEZ: Hard. Tom Baker knows why.\n"
+        "TOM BAKER: Say more.\nMARIA LOPEZ: He is always so selfish.\n", encoding="utf-8")
+    names = tmp_path / "names.txt"
+    names.write_text("Maria\nTom\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["score", str(folder), "--out", str(out), "--html", "--redact-names", str(names)])
+    assert result.exit_code == 0, result.output
+    assert survivors(out, ["Maria", "Tom", "Lopez", "Baker"]) == []

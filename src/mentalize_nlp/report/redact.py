@@ -62,16 +62,18 @@ class Redactor:
     def text(self, text: str, session: str, spans: str = "") -> tuple[str, str]:
         """One utterance's text with speaker and listed names replaced, and its evidence offsets moved to fit."""
         pattern, table = self._by_session.get(session, (None, {}))
-        edits: list[tuple[int, int, str]] = []
+        found: list[tuple[int, int, str]] = []
         if self._names_re is not None:
-            edits += [(m.start(), m.end(), self._listed[m.group(0).lower()]) for m in self._names_re.finditer(text)]
+            found += [(m.start(), m.end(), self._listed[m.group(0).lower()]) for m in self._names_re.finditer(text)]
         if pattern is not None:
-            taken = [(a, b) for a, b, _ in edits]
-            edits += [(m.start(), m.end(), table[m.group(0).lower()]) for m in pattern.finditer(text)
-                      if not any(a < m.end() and m.start() < b for a, b in taken)]
+            found += [(m.start(), m.end(), table[m.group(0).lower()]) for m in pattern.finditer(text)]
+        # where a listed name lies inside a speaker's full name ("Maria" in "Maria Lopez"), the longer goes whole
+        edits: list[tuple[int, int, str]] = []
+        for a, b, new in sorted(found, key=lambda e: (e[0], e[0] - e[1])):
+            if not edits or a >= edits[-1][1]:
+                edits.append((a, b, new))
         if not edits:
             return text, spans
-        edits.sort()
         return _apply(text, edits), _move_spans(spans, edits)
 
     def speaker(self, session: str, speaker: str) -> str:
@@ -195,7 +197,7 @@ def redact_tables(utterances: pd.DataFrame, profiles: pd.DataFrame, names: Seque
             if column == "session":
                 sessions[column] = values.map(lambda s: renamed.get(s, redactor.names_in(s)))
             else:
-                sessions[column] = [_replace(redactor.names_in(v), hunt, "a speaker")[0] for v in values]
+                sessions[column] = [redactor.names_in(_replace(v, hunt, "a speaker")[0]) for v in values]  # full names first
     return utterances, profiles, sessions
 
 
