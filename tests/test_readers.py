@@ -122,6 +122,17 @@ def test_vtt_from_windows_with_a_bom_reads_the_same(tmp_path, reference):
     assert rows(read_transcript(write(tmp_path / "s.vtt", VTT.replace("\n", "\r\n"), "utf-8-sig"))) == reference
 
 
+def test_vtt_text_after_a_blank_line_inside_a_cue_is_kept(tmp_path):
+    """The parser dropped such text: "And I couldn't sleep at all." vanished without a word."""
+    text = ("WEBVTT\n\nNOTE exported by hand\n\n00:00:01.000 --> 00:00:04.000\nTherapist: How was the week?\n\n"
+            "00:00:04.500 --> 00:00:09.000\nClient: It was hard.\n\nAnd I couldn't sleep at all.\n\n"
+            "2\n00:00:09.500 --> 00:00:12.000\nTherapist: That sounds exhausting.\n")
+    (session,) = read_transcript(write(tmp_path / "s.vtt", text))
+    assert [(u.line, u.text) for u in session.utterances] == [
+        (5, "How was the week?"), (8, "It was hard. And I couldn't sleep at all."), (14, "That sounds exhausting."),
+    ]
+
+
 def test_truncated_vtt_names_the_file_and_line(tmp_path):
     path = write(tmp_path / "cut.vtt", VTT[: VTT.index("00:00:08.000") + 17])
     with pytest.raises(TranscriptError, match=r"cut\.vtt, line 18: expected cue timings"):

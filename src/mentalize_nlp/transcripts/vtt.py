@@ -3,12 +3,13 @@
 Speakers come from voice tags (``<v Anna Smith>I see.</v>``, as Teams writes them) or from
 ``Name:`` prefixes at the start of a cue's lines (as Zoom writes them). Consecutive cues of
 one speaker are one turn, timed from the first cue's start to the last cue's end; a cue
-that names no speaker continues the turn before it. ``Utterance.line`` is the line of the
-turn's first cue timings.
+that names no speaker continues the turn before it, and so does text after a blank line
+inside a cue. ``Utterance.line`` is the line of the turn's first cue timings.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import webvtt
@@ -49,13 +50,35 @@ def _timing_lines(text: str, path: Path) -> list[int]:
     return lines
 
 
+_GAP = re.compile(r"\n(?:[ \t]*\n)+(?=([^\n]*)(?:\n([^\n]*))?)")
+"""One or more blank lines, looking ahead at the two lines after them."""
+
+
+def _join_stray_text(text: str) -> str:
+    """``text`` with each block after the first cue that is neither a cue nor a ``NOTE``,
+    ``STYLE`` or ``REGION`` block joined to the cue before it: text after a blank line inside
+    a cue, which the parser would drop without a word. Only blank lines are removed, so the
+    timings keep their line numbers in the original text."""
+    first_cue = text.find("-->")
+    if first_cue < 0:
+        return text
+
+    def join(match: re.Match[str]) -> str:
+        first, second = match.group(1), match.group(2) or ""
+        stray = (match.start() > first_cue and first.strip() and "-->" not in first and "-->" not in second
+                 and not first.lstrip().startswith(("NOTE", "STYLE", "REGION")))
+        return "\n" if stray else match.group(0)
+
+    return _GAP.sub(join, text)
+
+
 def read_vtt(
     path: Path, *, columns: Columns = Columns(), max_bytes: int = MAX_BYTES, encoding: str | None = None, roles: RoleMap | None = None
 ) -> list[Session]:
     """Read a WebVTT file into one session named after the file."""
     text, used = read_decoded(path, max_bytes, encoding)
     try:
-        captions = webvtt.from_string(text).captions
+        captions = webvtt.from_string(_join_stray_text(text)).captions
     except MalformedFileError as exc:
         first = text.split("\n", 1)[0].strip()[:60]
         raise TranscriptError(
