@@ -105,6 +105,22 @@ def test_csv_with_a_likely_speaker_column_under_another_name_is_refused(tmp_path
     assert caught.value.line == 1
 
 
+@pytest.mark.parametrize("header", ["Speaker Name", "speaker_id", "spk", "Person"])
+def test_csv_speaker_columns_under_common_export_names_are_refused_with_the_option(tmp_path, header):
+    """Such a column was ignored: every turn became UNKNOWN."""
+    path = write(tmp_path / "s.csv", f"{header},Text\nDr Lee,How are you?\nSam,Fine.\n")
+    with pytest.raises(TranscriptError, match=f"Pass --speaker-column {header}"):
+        read_transcript(path)
+
+
+def test_csv_with_blank_session_cells_among_named_ones_is_refused_by_line(tmp_path):
+    """Rows with a blank session (merged or filled-down cells) were pooled into one made-up session, mixing two clients."""
+    path = write(tmp_path / "s.csv", "session,speaker,text\nmaria-1,T,Hello Maria.\n,C,Hi.\n,T,How are you?\nben-1,T,Welcome.\n")
+    with pytest.raises(TranscriptError, match=r"no session in the 'session' column on lines 3, 4.*fill in the session") as caught:
+        read_transcript(path)
+    assert caught.value.line == 3
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

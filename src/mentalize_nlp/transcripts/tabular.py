@@ -43,7 +43,7 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
             return name
         if name.strip().lower() in lowered:
             return lowered[name.strip().lower()]
-        hint = next((c for c in found if c.lower() in _ALIASES.get(default, ())), None)
+        hint = next((c for c in found if " ".join(c.lower().replace("_", " ").split()) in _ALIASES.get(default, ())), None)
         if required or wanted or hint:
             fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
             raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
@@ -61,9 +61,12 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
 
 
 _ALIASES = {
-    "text": ("utterance", "utterance_text", "transcript", "content", "words", "line", "message"),
-    "speaker": ("interlocutor", "name", "who", "participant", "role", "speaker_name"),
+    "text": ("utterance", "utterance text", "transcript", "content", "words", "line", "message"),
+    "speaker": ("interlocutor", "name", "who", "participant", "role", "speaker name", "speaker id", "speaker label", "spk",
+                "person", "talker", "voice"),
 }
+"""Column names, lower-cased with ``_`` as a space, that look like the standard column's:
+a table with one but not the standard column is refused, naming the option to pass."""
 
 
 def frame_sessions(
@@ -76,6 +79,16 @@ def frame_sessions(
     annotator, as in AnnoMI) is the same utterance and is read once.
     """
     names = _resolve(frame, path, columns)
+    if names["session"]:
+        blank = [lines[i] if lines is not None else i + 2 for i, v in enumerate(frame[names["session"]]) if not str(v).strip()]
+        if blank and len(blank) < len(frame):  # cells merged or filled down in a spreadsheet: guessing would mix two sessions
+            raise TranscriptError(
+                path,
+                f"has no session in the '{names['session']}' column on line{'s' if len(blank) > 1 else ''} "
+                f"{some([str(n) for n in blank])}, while other rows name theirs; fill in the session on every row "
+                "(cells merged down a column keep the name in their first row only: unmerge them and fill down).",
+                line=blank[0],
+            )
     sessions: dict[str, Session] = {}
     seen: set[tuple[str, str, str, str]] = set()
     unnamed: dict[str, list[int]] = {}
