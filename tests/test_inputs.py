@@ -178,6 +178,18 @@ def test_scoring_again_with_force_does_not_read_its_own_output(tmp_path):
     assert len(skipped) == 1 and "output folder" in skipped[0]
 
 
+def test_an_earlier_runs_output_folder_beside_the_sessions_is_not_read(tmp_path):
+    """Dated results folders kept among the sessions were read as transcripts: every turn counted twice."""
+    sess = tmp_path / "sess"
+    sess.mkdir()
+    (sess / "s1.txt").write_text(SESSION, encoding="utf-8")
+    assert run("score", sess, "--out", sess / "results-march").exit_code == 0
+    again = run("score", sess, "--out", sess / "results-april")
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(utterances(sess / "results-april"), utterances(sess / "results-march"))
+    assert any(line.startswith("skipped:") and "results-march" in line and "earlier run" in line for line in again.stderr.splitlines())
+
+
 def test_the_output_folder_cannot_be_the_input_folder(tmp_path):
     (tmp_path / "s1.txt").write_text(SESSION, encoding="utf-8")
     result = run("score", tmp_path, "--out", tmp_path)

@@ -171,7 +171,7 @@ def list_inputs(inputs: Iterable[str | Path], out: str | Path | None = None, *, 
     """Expand files and folders into the batch's transcript files, never reading ``out``.
 
     Every path found but not read is recorded in ``skipped`` (hidden, not a transcript type,
-    the output folder, given twice) or, when it could not be read, in ``failures``. Only
+    the output folder or an earlier run's, given twice) or, when it could not be read, in ``failures``. Only
     regular files are read: a pipe, device or socket named as an input is a failure, and is
     never opened.
     """
@@ -185,7 +185,7 @@ def list_inputs(inputs: Iterable[str | Path], out: str | Path | None = None, *, 
     def fail(path: Path, reason: str) -> None:
         found.failures.append(Failure(str(path), None, _not_regular(path) or reason))
 
-    for path in find_inputs(inputs, exclude=[out] if out is not None else [], on_skip=skip, on_error=fail):
+    for path in find_inputs(inputs, exclude=[out] if out is not None else [], on_skip=skip, on_error=fail, marker=MARKER):
         reason = _not_regular(path)
         if reason:
             fail(path, reason)

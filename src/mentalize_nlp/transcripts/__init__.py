@@ -54,6 +54,7 @@ def find_inputs(
     exclude: Iterable[str | Path] = (),
     on_skip: Callable[[Path, str], None] | None = None,
     on_error: Callable[[Path, str], None] | None = None,
+    marker: str | None = None,
 ) -> Iterator[Path]:
     """Expand folders recursively into transcript files (by extension), in a stable order.
 
@@ -72,6 +73,8 @@ def find_inputs(
         on_error: Called with each folder that cannot be listed (permission denied, say) and
             each broken link to a transcript file; when ``None`` a :class:`TranscriptError`
             is raised instead.
+        marker: A file name that marks an earlier run's output folder (``.mentalize-output``):
+            a folder holding it, found inside a folder, is left out like the output folder.
     """
     excluded = {os.path.realpath(p) for p in exclude}
     seen_files: dict[str, Path] = {}
@@ -112,6 +115,8 @@ def find_inputs(
                 continue
             if entry.name.startswith("."):
                 skip(path, f"hidden {'folder' if is_dir else 'file'}; give it by name to read it")
+            elif is_dir and marker is not None and (path / marker).is_file():
+                skip(path, "an earlier run's output folder; results are never read as transcripts")
             elif is_dir:
                 yield from enter(path, "a link to a folder already read")
             elif is_file:
