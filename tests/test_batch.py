@@ -64,3 +64,20 @@ def test_memory_is_bounded_by_the_chunk_not_the_batch(tmp_path, tagger, monkeypa
     result = score_inputs([inputs], tmp_path / "out", tagger, chunk_bytes=3 * len(text))
     assert held == [3] * 4
     assert result.sessions == 12 and result.utterances == 48
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_table_with_text_turns_after_numbered_ones_is_written_whatever_the_chunks(tmp_path, tagger, fmt):
+    """Parquet took its column types from the first chunk and failed the whole run on a later 'u1'."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.csv").write_text("speaker,text\nT,How are you?\nC,I felt hurt.\n", encoding="utf-8")
+    (inputs / "b.csv").write_text("speaker,text,turn\nT,How are you feeling?,u1\nC,Sad.,u2\n", encoding="utf-8")
+    loader = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_json(p, lines=True, dtype=False))
+    tables = []
+    for chunk_bytes in (1, 10**9):  # each file its own chunk, then both in one
+        out = tmp_path / f"out{chunk_bytes}"
+        assert score_inputs([inputs], out, tagger, fmt=fmt, chunk_bytes=chunk_bytes).ok
+        tables.append(loader(out / f"utterances.{fmt}"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert [str(t) for t in tables[0]["turn"]] == ["0", "1", "u1", "u2"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import stat
@@ -275,6 +276,8 @@ def encode(frame: pd.DataFrame, fmt: str, raw_cells: bool = False) -> Any:
     if fmt == "parquet":
         import pyarrow as pa
 
+        if "turn" in frame and frame["turn"].dtype == object:  # a column of one type: text where some turns are text
+            frame = frame.assign(turn=frame["turn"].astype(str))
         return pa.Table.from_pandas(frame, preserve_index=False)
     if fmt == "csv":
         safe = frame if raw_cells else spreadsheet_safe_frame(frame)
@@ -296,7 +299,10 @@ class _TableWriter:
 
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.path, encoded.schema)
-            self._parquet.write_table(encoded.cast(self._parquet.schema))
+            schema = self._parquet.schema
+            if "turn" in encoded.column_names and encoded.schema.field("turn").type != schema.field("turn").type:
+                schema = self._text_turns(schema)
+            self._parquet.write_table(encoded.cast(schema))
             return
         if self._handle is None:
             self._handle = open(self.path, "w", encoding="utf-8", newline="")
@@ -305,6 +311,29 @@ class _TableWriter:
         self._handle.write(encoded)
         if encoded and not encoded.endswith("\n"):
             self._handle.write("\n")
+
+    def _text_turns(self, schema: Any) -> Any:
+        """The schema with text turns, the rows written so far rewritten to it: a chunk whose
+        turns are text (a ``turn`` column holding "u1") after chunks whose turns were numbers."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        text = schema.set(schema.get_field_index("turn"), pa.field("turn", pa.string()))
+        if schema.field("turn").type == pa.string():
+            return text
+        meta = dict(schema.metadata or {})
+        if b"pandas" in meta:  # read back as text too, not as pandas's whole-number type
+            info = json.loads(meta[b"pandas"])
+            for column in info.get("columns", []):
+                if column.get("name") == "turn":
+                    column.update(pandas_type="unicode", numpy_type="object", metadata=None)
+            meta[b"pandas"] = json.dumps(info).encode()
+        text = text.with_metadata(meta)
+        self._parquet.close()
+        written = pq.read_table(self.path).cast(text)
+        self._parquet = pq.ParquetWriter(self.path, text)
+        self._parquet.write_table(written)
+        return text
 
     def close(self) -> None:
         if self._handle is None and self._parquet is None:

@@ -204,11 +204,18 @@ class Tagger:
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
         turns = pd.Series([u.turn for _, u in utterances], dtype=object)
         numeric = pd.to_numeric(turns, errors="coerce")
-        whole = numeric.notna().all() and (numeric % 1 == 0).all() and (numeric.abs() < 2**63).all()  # "1e30" stays text
+        names = pd.Series([name for name, _ in utterances], dtype=object)
+        # a session's turns are numbers when all of them are whole numbers ("1e30" stays text), whatever the
+        # sessions tagged beside it, so the output does not depend on how a batch was split
+        whole = (numeric.notna() & (numeric % 1 == 0) & (numeric.abs() < 2**63)).groupby(names, sort=False).transform("all")
+        if whole.all():
+            turn_column = numeric.astype("Int64")
+        else:
+            turn_column = pd.Series([int(n) if w else str(t) for n, w, t in zip(numeric, whole, turns)], dtype=object)
         base = pd.DataFrame(
             {
-                "session": [name for name, _ in utterances],
-                "turn": numeric.astype("Int64") if whole else turns.astype(str),
+                "session": names.tolist(),
+                "turn": turn_column,
                 "speaker": [u.speaker for _, u in utterances],
                 "role": [u.role or "other" for _, u in utterances],
                 "text": [u.text for _, u in utterances],
