@@ -121,6 +121,15 @@ def test_csv_with_blank_session_cells_among_named_ones_is_refused_by_line(tmp_pa
     assert caught.value.line == 3
 
 
+def test_a_role_column_saying_t_c_counsellor_or_patient_gives_those_roles(tmp_path):
+    """Such values were thrown away: Anna came out 'other' on one row and 'therapist' on the next."""
+    path = write(tmp_path / "s.csv", "speaker,text,role\nAnna,How are you?,counsellor\nBen,Hurt.,patient\n"
+                 "Anna,Go on.,T\nBen,Fine.,C\nMo,Hi.,mother\n")
+    (session,) = read_transcript(path)
+    assert [u.role for u in session.utterances] == ["therapist", "client", "therapist", "client", "other"]
+    assert any("'mother' names no role" in w for w in session.warnings)
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

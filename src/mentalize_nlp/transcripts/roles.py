@@ -83,8 +83,11 @@ class RoleMap:
         override = self.overrides.get(self._key(speaker))
         if override:
             return override, True
-        if given and given.strip().lower() in ROLES:
-            return given.strip().lower(), True
+        value = (given or "").strip().lower()
+        if value in ROLES:
+            return value, True
+        if value and infer_role(value) != "other":  # a role column saying "T", "counsellor" or "patient"
+            return infer_role(value), True
         return infer_role(speaker), False
 
     def known(self, speaker: str) -> bool:
@@ -94,8 +97,12 @@ class RoleMap:
     def assign(self, session: Session) -> None:
         """Give every turn of ``session`` its role (rules 1-4 above), and warn of speakers left ``other``."""
         stated: dict[str, bool] = {}
+        unread: dict[str, None] = {}  # role column values that name no role
         for utterance in session.utterances:
+            given = (utterance.role or "").strip()
             utterance.role, was_stated = self.decide(utterance.speaker, utterance.role)
+            if given and given.lower() not in ROLES and infer_role(given) == "other":
+                unread.setdefault(given)
             stated[utterance.speaker] = stated.get(utterance.speaker, False) or was_stated
         by_speaker: dict[str, set[str]] = {}
         for utterance in session.utterances:
@@ -111,6 +118,12 @@ class RoleMap:
                     for utterance in session.utterances:
                         if utterance.speaker == guessed:
                             utterance.role = role
+        if unread:
+            session.warnings.append(
+                f"role column value{'s' if len(unread) > 1 else ''} {some([repr(v) for v in unread])} name{'' if len(unread) > 1 else 's'} "
+                "no role (therapist, client, other, or a name such as T, C, counsellor, patient); those turns took "
+                "their role from the speaker's name. Correct the column, or pass --roles mapping.csv."
+            )
         warning = role_warning(session, stated)
         if warning and warning not in session.warnings:
             session.warnings.append(warning)
