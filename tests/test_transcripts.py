@@ -130,6 +130,13 @@ def test_a_role_column_saying_t_c_counsellor_or_patient_gives_those_roles(tmp_pa
     assert any("'mother' names no role" in w for w in session.warnings)
 
 
+def test_a_table_row_repeating_a_turn_is_read_once_and_named(tmp_path):
+    path = write(tmp_path / "s.csv", "speaker,text,turn\nT,How are you?,1\nC,Yes.,2\nC,Yes.,2\nT,Go on.,3\n")
+    (session,) = read_transcript(path)
+    assert [u.text for u in session.utterances] == ["How are you?", "Yes.", "Go on."]
+    assert any(w.startswith("line 4 repeats an earlier row's turn") for w in session.warnings)
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

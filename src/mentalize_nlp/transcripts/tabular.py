@@ -92,6 +92,7 @@ def frame_sessions(
     sessions: dict[str, Session] = {}
     seen: set[tuple[str, str, str, str]] = set()
     unnamed: dict[str, list[int]] = {}
+    repeated: dict[str, list[int]] = {}
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
@@ -102,6 +103,7 @@ def frame_sessions(
         if turn_value:
             key = (session_name, turn_value, speaker, str(record[names["text"]]))
             if key in seen:
+                repeated.setdefault(session_name, []).append(line)
                 continue
             seen.add(key)
         turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
@@ -126,6 +128,12 @@ def frame_sessions(
                 f"no speaker column: every turn tagged as {UNKNOWN}, role other; for per-speaker figures, add a "
                 "'speaker' column or pass --speaker-column NAME."
             )
+    for session_name, numbers in repeated.items():
+        sessions[session_name].warnings.append(
+            f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} repeat{'' if len(numbers) > 1 else 's'} "
+            "an earlier row's turn, speaker and text (one row per coder, say) and "
+            f"{'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
+        )
     for session_name, numbers in unnamed.items():
         sessions[session_name].warnings.append(
             f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, with no role; "
