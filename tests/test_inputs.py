@@ -122,6 +122,7 @@ def test_join_files_joins_same_named_files_and_profiles_them_once(tmp_path, tagg
     assert result.sessions == 1 and set(result.joined) == {"session-01"}
     profiles = pd.read_csv(tmp_path / "out" / "profiles.csv")
     assert len(profiles) == 2 and list(profiles["utterances"]) == [4, 4]
+    assert list(utterances(tmp_path / "out")["turn"]) == list(range(8))  # the second file's turns carry on, not 0-3 again
     score_inputs([sess], tmp_path / "one-chunk", tagger, join_files=True)
     pd.testing.assert_frame_equal(profiles, pd.read_csv(tmp_path / "one-chunk" / "profiles.csv"))
     cli = run("score", sess, "--out", tmp_path / "cli", "--join-files")

@@ -522,6 +522,7 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str
                 read.append((path, _read(path, options, (names or {}).get(path))))
         except (Exception, _TimeUp) as exc:  # noqa: BLE001 - whatever fails is this file's failure, not the batch's
             result.failures.append(_failure(path, exc, "read", timeout))
+    _number_on(read)
     profiles: list[pd.DataFrame] = []
     slices: Counter[str] = Counter()
 
@@ -585,21 +586,42 @@ def _worker_score(work: _Work, paths: list[str], names: dict[str, str] | None = 
     return score_chunk(paths, _WORKER[work.model], work.options, work.fmt, names, timeout=work.timeout, raw_cells=work.raw_cells)
 
 
-def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[str]]:
-    """Consecutive paths, grouped until their files reach ``size`` bytes."""
+def _chunks(paths: Iterable[Path], size: int, names: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """Consecutive paths, grouped until their files reach ``size`` bytes; with ``names``, the
+    files of one session name (``--join-files``) are gathered, in the order of the first, into
+    one chunk, so their turns can be numbered on across files."""
+    groups: dict[str, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(names.get(str(path), str(path)) if names else str(path), []).append(path)
     chunk: list[str] = []
     total = 0
-    for path in paths:
-        chunk.append(str(path))
-        try:
-            total += path.stat().st_size
-        except OSError:
-            pass  # the reader reports it
+    for group in groups.values():
+        for path in group:
+            chunk.append(str(path))
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass  # the reader reports it
         if total >= size:
             yield chunk
             chunk, total = [], 0
     if chunk:
         yield chunk
+
+
+def _number_on(read: list[tuple[str, list[Session]]]) -> None:
+    """Turns of a session joined from several files, numbered by position in each file,
+    carry on from the files before (0, 1, 2 and then 3, 4 …), so that a session's turns stay
+    distinct; turns from a table's turn column are left as they are."""
+    count: dict[str, int] = {}
+    for _, sessions in read:
+        for session in sessions:
+            turns = session.utterances
+            before = count.get(session.name, 0)
+            if before and all(u.turn == k for k, u in enumerate(turns)):
+                for u in turns:
+                    u.turn = int(u.turn) + before
+            count[session.name] = before + len(turns)
 
 
 def score_inputs(
@@ -707,7 +729,7 @@ def _score(found: Inputs, tmp: Path, tagger: Tagger | None, work: _Work, result:
     parallel = engine == "dask" or jobs > 1
     names = found.names or session_names(found.files, join_files=join_files)
     chunks = ((c, {p: names[p] for p in c if p in names})
-              for c in _chunks(found.files, chunk_bytes or (64_000 if parallel else 256_000)))
+              for c in _chunks(found.files, chunk_bytes or (64_000 if parallel else 256_000), names if join_files else None))
     write = partial(_write, tmp, work.fmt, result=result, on_file=on_file, raw_cells=work.raw_cells)
     if not parallel:
         local = tagger or load(work.model)
