@@ -137,6 +137,13 @@ def test_a_table_row_repeating_a_turn_is_read_once_and_named(tmp_path):
     assert any(w.startswith("line 4 repeats an earlier row's turn") for w in session.warnings)
 
 
+def test_a_speaker_name_typed_with_a_combining_accent_is_one_speaker(tmp_path):
+    path = write(tmp_path / "s.csv", "speaker,text\nZoe\u0308,How are you?\nClient,Hurt.\nZo\u00eb,Go on.\n")
+    (session,) = read_transcript(path, roles=RoleMap(therapists=["Zo\u00eb"]))
+    assert {u.speaker for u in session.utterances} == {"Zo\u00eb", "Client"}
+    assert [u.role for u in session.utterances] == ["therapist", "client", "therapist"]
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

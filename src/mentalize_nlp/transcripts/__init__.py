@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def read_transcript(
     for session in sessions:
         session.header = [line for line in (clean(h).strip() for h in session.header) if line]
         for utterance in session.utterances:
-            utterance.speaker = clean(utterance.speaker).strip()
+            utterance.speaker = unicodedata.normalize("NFC", clean(utterance.speaker).strip())  # "Zoë" typed either way is one speaker
             utterance.text = clean(utterance.text)
         roles.assign(session)
     return sessions

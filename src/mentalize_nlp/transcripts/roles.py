@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class RoleMap:
 
     @staticmethod
     def _key(name: str) -> str:
-        return " ".join(name.strip().lower().split())
+        return " ".join(unicodedata.normalize("NFC", name).strip().lower().split())
 
     def role(self, speaker: str, given: str | None = None) -> str:
         """The override for ``speaker`` if any, else a valid ``given`` role, else inference."""
