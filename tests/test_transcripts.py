@@ -144,6 +144,22 @@ def test_a_speaker_name_typed_with_a_combining_accent_is_one_speaker(tmp_path):
     assert [u.role for u in session.utterances] == ["therapist", "client", "therapist"]
 
 
+def test_csv_lines_are_named_right_after_a_text_over_several_lines_or_a_blank_line(tmp_path):
+    """Row i was taken for line i + 2: warnings and errors sent users to the wrong row."""
+    path = write(tmp_path / "s.csv", 'speaker,text\nT,"How are you,\nreally?"\nC,"Not good.\nI cried."\n\n,"(inaudible)"\nT,Hm.\n')
+    (session,) = read_transcript(path)
+    assert [u.line for u in session.utterances] == [2, 4, 7, 8]
+    assert any(w.startswith("no speaker on line 7") for w in session.warnings)
+    bad = write(tmp_path / "bad.csv", 'speaker,text\nT,"How are you?\nReally?"\nC,Fine\n\nT,Okay, so tell me\n')
+    with pytest.raises(TranscriptError, match="has 3 fields") as caught:
+        read_transcript(bad)
+    assert caught.value.line == 6
+    unclosed = write(tmp_path / "open.csv", 'speaker,text\nT,Hi\nC,"How are you?\nT,ok\n')
+    with pytest.raises(TranscriptError, match="never closed") as caught:
+        read_transcript(unclosed)
+    assert caught.value.line == 3
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

@@ -185,22 +185,45 @@ def read_csv(
         # dtype=str, reading a 200,000-row table peaked 75 MB higher (Arrow strings, then copies)
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=True)
     except pd.errors.ParserError as exc:
-        raise TranscriptError(path, f"is not a well-formed table ({exc}); check the quoting on that line.") from exc
+        rows = _row_lines(text, sep)
+        width = rows[0][1] if rows else 0
+        line, fields = next(((n, f) for n, f in rows[1:] if f > width), (0, 0))
+        if line:
+            raise TranscriptError(path, _too_many(fields, width, sep), line=line) from exc
+        if "EOF inside string" in str(exc) and rows:
+            raise TranscriptError(path, "has a double quote opened in the row starting on this line and never closed; "
+                                  "close the quote, or remove it.", line=rows[-1][0]) from exc
+        raise TranscriptError(path, f"is not a well-formed table ({' '.join(str(exc).split())}); check its quoting.") from exc
     except (pd.errors.EmptyDataError, csv.Error) as exc:
         raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
     if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first field with no header for row names
         line, fields = _overlong_row(text, sep, len(frame.columns))
         if line:
-            raise TranscriptError(
-                path,
-                f"has {fields} fields in the row starting on this line, where its header has {len(frame.columns)}: a "
-                f"{ {chr(9): 'tab', ';': 'semicolon'}.get(sep, 'comma')} in a text that is not in double quotes, or a quote "
-                "left open. Put the text in double quotes, or close the quote.",
-                line=line,
-            )
+            raise TranscriptError(path, _too_many(fields, len(frame.columns), sep), line=line)
         frame = frame.reset_index(drop=True)  # every row has one: row names, as R's write.table writes them
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame_sessions(frame, path, columns, encoding=used)
+    lines = None
+    if text.count("\n", 0, len(text) - 1) + 1 != len(frame) + 1:  # a text over several lines, or blank lines
+        lines = [n for n, _ in _row_lines(text, sep)[1:]]
+        lines = lines if len(lines) == len(frame) else None
+    return frame_sessions(frame, path, columns, lines=lines, encoding=used)
+
+
+def _too_many(fields: int, width: int, sep: str) -> str:
+    return (f"has {fields} fields in the row starting on this line, where its header has {width}: a "
+            f"{ {chr(9): 'tab', ';': 'semicolon'}.get(sep, 'comma')} in a text that is not in double quotes, or a quote "
+            "left open. Put the text in double quotes, or close the quote.")
+
+
+def _row_lines(text: str, sep: str) -> list[tuple[int, int]]:
+    """``(file line where the row starts, number of fields)`` of each row that is not blank, header included."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    rows, start = [], 1
+    for record in reader:
+        if record:
+            rows.append((start, len(record)))
+        start = reader.line_num + 1
+    return rows
 
 
 def separator(header: str) -> str:
@@ -214,13 +237,7 @@ def _overlong_row(text: str, sep: str, width: int) -> tuple[int, int]:
     every data row (two or more) has ``width + 1`` (row names with no header of their own),
     else the file line where the first row with more than ``width`` fields starts, and its
     field count."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    next(reader, None)
-    rows, start = [], 2
-    for record in reader:
-        if record:
-            rows.append((start, len(record)))
-        start = reader.line_num + 1
+    rows = _row_lines(text, sep)[1:]
     if len(rows) > 1 and all(fields == width + 1 for _, fields in rows):
         return 0, 0
     return next((row for row in rows if row[1] > width), (2, width + 1))
