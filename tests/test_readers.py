@@ -317,6 +317,24 @@ def test_docx_table_reads_like_the_csv_and_skips_the_header_and_title(tmp_path, 
     assert sessions[0].utterances[0].line == 2
 
 
+def test_docx_turns_typed_as_paragraphs_after_the_table_are_read_too(tmp_path):
+    """They were dropped without a word, because the table held more turns."""
+    document = Document()
+    document.add_paragraph("Session 5")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Speaker", "Text"
+    for who, text in [("Therapist", "Hello."), ("Client", "Hi."), ("Therapist", "How was the week?"), ("Client", "Hard.")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = who, text
+    document.add_paragraph("(recording continued after a break)")
+    for who, text in [("Therapist", "Where were we?"), ("Client", "Talking about my dad.")]:
+        document.add_paragraph(f"{who}: {text}")
+    document.save(tmp_path / "s.docx")
+    (session,) = read_transcript(tmp_path / "s.docx")
+    assert [u.text for u in session.utterances][-3:] == ["Hard.", "Where were we?", "Talking about my dad."]
+    assert session.header == ["Session 5"] and session.warnings == []
+
+
 def test_docx_that_is_not_a_document_or_has_no_speakers_is_named(tmp_path):
     document = Document()
     document.add_paragraph("Some notes about the session.")

@@ -5,8 +5,9 @@ without a prefix continues the turn before it). A table is read one row per turn
 in the first column and text in the second, under an optional header row such as
 "Speaker | Text"; with a header, columns are found by name, so "Time | Speaker | Text"
 works too, and a header naming start/end or time columns fills ``start``/``end``. When a
-document has both, whichever holds more turns is the transcript, and the rest are titles
-and notes.
+document has both, whichever holds more turns is the transcript: paragraphs before a
+transcript table are its header, and turns typed as paragraphs after it are read as turns
+too; turns left unread either way are named in the session's warnings.
 
 Tracked changes are read as the document would print once they are accepted: insertions
 (``w:ins``, ``w:moveTo``) are part of the text, deletions (``w:del``, ``w:moveFrom``) are
@@ -177,18 +178,29 @@ def read_docx(
     paragraphs: list[tuple[int, str]] = []
     tables: list[Utterance] = []
     before_table: list[str] = []
+    after_tables = 0  # paragraphs before the end of the last table that holds turns
     for block in _blocks(body):
         if block.tag == _P:
             paragraphs.append((len(paragraphs) + 1, paragraph_text(block)))
         else:
-            if not tables:
+            turns = _table_turns(block)
+            if turns and not tables:
                 before_table = [text.strip() for _, text in paragraphs if text.strip()]
-            tables.extend(_table_turns(block))
+            if turns:
+                after_tables = len(paragraphs)
+            tables.extend(turns)
     header, prose = split_turns(((number, line) for number, text in paragraphs for line in text.split("\n")), roles.known if roles else None)
+    warnings: list[str] = []
     if tables and len(tables) >= len(prose):
-        utterances, header = tables, before_table
+        # turns typed as paragraphs after the table (the session went on after a break) are turns too
+        utterances, header = tables + [u for u in prose if (u.line or 0) > after_tables], before_table
+        left = len(prose) - (len(utterances) - len(tables))
     else:
-        utterances = prose
+        utterances, left = prose, len(tables)
+    if tables and prose and left:
+        where = "in a table" if utterances is prose else "as paragraphs before the table"
+        warnings.append(f"{left} more turn{'s' if left > 1 else ''} {where} {'were' if left > 1 else 'was'} not read as turns: "
+                        "a document's turns are read from its table or from its paragraphs; put them all in one.")
     if not any(u.speaker != "UNKNOWN" for u in utterances):
         raise TranscriptError(
             path,
@@ -196,4 +208,4 @@ def read_docx(
             "speaker and text columns; start each turn's paragraph with 'SPEAKER: text', or put the turns in a "
             "two-column table (speaker | text).",
         )
-    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path), header=header)]
+    return [Session(name=path.stem, utterances=numbered(utterances), source=str(path), header=header, warnings=warnings)]
