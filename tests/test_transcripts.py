@@ -160,6 +160,15 @@ def test_csv_lines_are_named_right_after_a_text_over_several_lines_or_a_blank_li
     assert caught.value.line == 3
 
 
+def test_tsv_text_opening_with_a_quotation_mark_does_not_swallow_the_rows_after_it(tmp_path):
+    path = write(tmp_path / "s.tsv", 'speaker\ttext\nT\tWhat did she say?\nC\t"Go away. That is it.\nT\tAnd then?\n'
+                 'C\tShe said "no" and left.\n')
+    (session,) = read_transcript(path)
+    assert [(u.speaker, u.text) for u in session.utterances] == [
+        ("T", "What did she say?"), ("C", '"Go away. That is it.'), ("T", "And then?"), ("C", 'She said "no" and left.'),
+    ]
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

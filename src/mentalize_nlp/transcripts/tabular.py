@@ -196,6 +196,14 @@ def read_csv(
         raise TranscriptError(path, f"is not a well-formed table ({' '.join(str(exc).split())}); check its quoting.") from exc
     except (pd.errors.EmptyDataError, csv.Error) as exc:
         raise TranscriptError(path, f"is not a readable table ({exc}).") from exc
+    if sep == "\t" and any("\t" in str(v) for column in frame.columns for v in frame[column]):
+        # a tab inside a cell: a text opening with a quotation mark ('"Go away," she said.') was taken for a
+        # quoted cell and ran on over the rows after it. Tab-separated exports rarely quote: read the marks as text.
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=object, keep_default_na=False, na_filter=False,
+                                skip_blank_lines=True, quoting=csv.QUOTE_NONE)
+        except pd.errors.ParserError as exc:
+            raise TranscriptError(path, f"is not a well-formed table ({' '.join(str(exc).split())}); check its tabs.") from exc
     if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first field with no header for row names
         line, fields = _overlong_row(text, sep, len(frame.columns))
         if line:
