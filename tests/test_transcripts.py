@@ -169,6 +169,23 @@ def test_tsv_text_opening_with_a_quotation_mark_does_not_swallow_the_rows_after_
     ]
 
 
+def test_a_tab_separated_file_named_csv_is_read_with_tabs(tmp_path):
+    (session,) = read_transcript(write(tmp_path / "s.csv", "speaker\ttext\nT\tHi, there\nC\tok\n"))
+    assert [(u.speaker, u.text) for u in session.utterances] == [("T", "Hi, there"), ("C", "ok")]
+
+
+def test_a_table_under_a_title_row_is_refused_with_the_fix_that_works(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Session 4 - Priya"
+    for row in ([], ["Speaker", "Text"], ["Therapist", "How are you?"]):
+        sheet.append(row)
+    book.save(tmp_path / "s.xlsx")
+    with pytest.raises(TranscriptError, match="delete any title rows above it"):
+        read_transcript(tmp_path / "s.xlsx")
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

@@ -46,6 +46,9 @@ def _resolve(frame: pd.DataFrame, path: Path, columns: Columns) -> dict[str, str
         hint = next((c for c in found if " ".join(c.lower().replace("_", " ").split()) in _ALIASES.get(default, ())), None)
         if required or wanted or hint:
             fix = f"Pass {option} {hint}." if hint else f"Pass {option} NAME to say which column it is."
+            if hint is None and any(str(c).startswith("Unnamed:") for c in found):
+                fix = ("The header must be the first row: delete any title rows above it and start the table in the "
+                       f"first column, or pass {option} NAME.")
             raise TranscriptError(path, f"has no {name!r} column; found: {', '.join(map(str, found))}. {fix}", line=1)
         return None
 
@@ -235,9 +238,12 @@ def _row_lines(text: str, sep: str) -> list[tuple[int, int]]:
 
 
 def separator(header: str) -> str:
-    """A CSV file's field separator, from its header line: a semicolon where the header has
-    semicolons and no comma (Excel's CSV in locales whose decimal mark is a comma), else a comma."""
-    return ";" if ";" in header and "," not in header else ","
+    """A CSV file's field separator, from its header line: a tab where the header has tabs and
+    no comma (a tab-separated file named ``.csv``), a semicolon where it has semicolons and no
+    comma (Excel's CSV in locales whose decimal mark is a comma), else a comma."""
+    if "," in header:
+        return ","
+    return "\t" if "\t" in header else ";" if ";" in header else ","
 
 
 def _overlong_row(text: str, sep: str, width: int) -> tuple[int, int]:
