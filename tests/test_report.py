@@ -107,6 +107,16 @@ def test_certainty_spikes_find_a_cluster_and_link_its_turns():
     assert certainty_spikes(utterances([("C", "client", "ok", ())] * 20))[0] == []
 
 
+def test_two_tags_at_a_sessions_edge_are_no_cluster_when_the_same_two_in_its_middle_are_none():
+    """A window cut short at the start read 40% where a whole 10-turn window reads 20%."""
+    def tagged_at(*turns):
+        return utterances([("C", "client", "ok", (CL,) if i in turns else ()) for i in range(30)])
+
+    assert certainty_spikes(tagged_at(15, 17), window=10)[0] == []
+    assert certainty_spikes(tagged_at(1, 3), window=10)[0] == []
+    assert certainty_spikes(utterances([("C", "client", "She's selfish.", (CL,))]), window=10)[0] == []
+
+
 def test_default_group_pattern_groups_numbered_sessions_by_name():
     names = ["maria-01", "maria_session_2", "Maria Session 3", "james-1", "12", "session-01-sam"]
     groups = assign_groups(names)

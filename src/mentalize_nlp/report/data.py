@@ -204,13 +204,17 @@ def session_names(utterances: pd.DataFrame) -> list[str]:
 
 
 def rolling_rates(frame: pd.DataFrame, window: int = DEFAULT_WINDOW, labels: Iterable[str] = LABELS) -> pd.DataFrame:
-    """Each label's share of utterances in a centred window of ``window`` turns, one row per utterance (0..1)."""
+    """Each label's share of utterances in a centred window of ``window`` turns, one row per utterance (0..1).
+
+    Near the start and end of a session the window runs past it, and the turns it does not
+    hold count as untagged: two tags in the first five turns are 20% of a 10-turn window, not
+    40% of the five turns it holds, so the session's edges do not look like clusters."""
     labels = list(labels)
     if frame.empty:
         return pd.DataFrame(columns=labels, dtype=float)
     window = max(1, min(window, len(frame)))
     values = frame[labels].astype(float).reset_index(drop=True)
-    return values.rolling(window, center=True, min_periods=max(1, window // 2)).mean()
+    return values.rolling(window, center=True, min_periods=1).sum() / window
 
 
 @dataclass
@@ -237,7 +241,7 @@ def certainty_spikes(frame: pd.DataFrame, window: int = DEFAULT_WINDOW, *, minim
     certainty-tagged utterances that its windows cover, so the report can link to them.
     """
     label = "certainty_labelling"
-    if frame.empty or frame[label].sum() == 0:
+    if len(frame) < window or frame[label].sum() == 0:  # a session shorter than the window has no stretches to compare
         return [], float("nan")
     rate = rolling_rates(frame, window, [label])[label].fillna(0.0).to_numpy()
     overall = float(frame[label].mean())
