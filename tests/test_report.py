@@ -1,4 +1,5 @@
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -277,6 +278,17 @@ def test_session_page_shows_every_part(batch):
     assert 'role="tooltip"' in html and "p = 0.90" in html
     assert 'id="filter-label"' in html and 'id="filter-speaker"' in html
     assert "<mark class=\"ev ev-cl\"" in html and "[CL]" in html
+
+
+def test_the_reading_gives_the_corrected_certainty_rate_beside_the_tagged_one(batch):
+    """It gave only the tagged rate, even where the page's own corrected interval left it out."""
+    write_reports(batch)
+    html = (batch / "report" / "ana-01.html").read_text(encoding="utf-8")
+    reading = unescape(html.split('id="reading"')[1].split("</section>")[0])
+    profiles = pd.read_csv(batch / "profiles.csv")
+    client = profiles[(profiles["session"] == "ana-01") & (profiles["role"] == "client")].iloc[0]
+    assert f"corrected for the tagger's known errors, about {client['certainty_labelling_adjusted_per_100']:.0f} per 100" in reading
+    assert "for certainty labelling alone" in reading
 
 
 def test_a_tag_without_a_cue_word_says_so_in_the_transcript(tmp_path):

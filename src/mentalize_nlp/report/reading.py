@@ -37,9 +37,15 @@ def reading(figures: SessionFigures, model: str | None = None) -> list[str]:
         )
     if client is not None:
         cl = client.counts["certainty_labelling"]
+        label = "certainty_labelling"
+        corrected = ""
+        if label in client.adjusted_per_100 and client.adjusted_per_100[label] == client.adjusted_per_100[label]:
+            corrected = (f"; corrected for the tagger's known errors, about {client.adjusted_per_100[label]:.0f} per 100, "
+                         f"90% interval {client.per_100_low[label]:.0f}–{client.per_100_high[label]:.0f}")
         text = (
-            f"The client spoke {client.utterances} times. {cl} of those turns ({client.per_100['certainty_labelling']:.0f} per 100) "
-            "were tagged certainty labelling: a fixed verdict about a person, or a claim to know a mind for sure. "
+            f"The client spoke {client.utterances} time{'s' if client.utterances != 1 else ''}. {cl} of those turns "
+            f"({client.per_100[label]:.0f} per 100{corrected}) {'were' if cl != 1 else 'was'} tagged certainty labelling: "
+            "a fixed verdict about a person, or a claim to know a mind for sure. "
             f"They named a feeling in {client.counts['feeling_naming']} and wondered about a mind (perspective taking) in "
             f"{client.counts['perspective_taking']}. "
         )
@@ -87,7 +93,9 @@ def reading(figures: SessionFigures, model: str | None = None) -> list[str]:
                    "This session was tagged by a retrained model. Checked against human coders on its held-out sessions, its")
         out.append(
             f"{checked} agreement with them is {agreement['macro_f1']:.2f} on a scale where 1 is full agreement (macro F1, "
-            f"95% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}), and {flagged}."
+            f"95% interval {agreement['macro_f1_low']:.2f}–{agreement['macro_f1_high']:.2f}"
+            + (f"; for certainty labelling alone, {agreement['f1_certainty_labelling']:.2f}" if "f1_certainty_labelling" in agreement else "")
+            + f"), and {flagged}."
         )
     elif agreement is not None:
         out.append(
