@@ -186,6 +186,15 @@ def test_a_table_under_a_title_row_is_refused_with_the_fix_that_works(tmp_path):
         read_transcript(tmp_path / "s.xlsx")
 
 
+def test_turn_values_that_are_not_whole_numbers_stay_as_written_and_blank_ones_are_named(tmp_path):
+    from mentalize_nlp import load
+
+    path = write(tmp_path / "s.csv", "speaker,text,turn\nT,How are you?,1e3\nC,Hurt.,7\nT,Go on.,\n")
+    (session,) = read_transcript(path)
+    assert any(w.startswith("no turn number on line 4") for w in session.warnings)
+    assert load().tag_sessions([session])["turn"].tolist() == ["1e3", "7", "2"]  # 1e3 was written as 1000
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

@@ -202,16 +202,16 @@ class Tagger:
     def tag_sessions(self, sessions: Sequence[Session]) -> pd.DataFrame:
         """The utterance tables of several sessions, in order, tagged in one pass (faster than one by one)."""
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
-        turns = pd.Series([u.turn for _, u in utterances], dtype=object)
-        numeric = pd.to_numeric(turns, errors="coerce")
+        turns = [u.turn for _, u in utterances]
         names = pd.Series([name for name, _ in utterances], dtype=object)
-        # a session's turns are numbers when all of them are whole numbers ("1e30" stays text), whatever the
-        # sessions tagged beside it, so the output does not depend on how a batch was split
-        whole = (numeric.notna() & (numeric % 1 == 0) & (numeric.abs() < 2**63)).groupby(names, sort=False).transform("all")
+        # a session's turns are numbers when all of them are (positions, or a turn column's whole numbers;
+        # "1e3" stays text), whatever the sessions tagged beside it, so the output does not depend on how a batch was split
+        number = pd.Series([isinstance(t, int) and not isinstance(t, bool) and abs(t) < 2**63 for t in turns], dtype=bool)
+        whole = number.groupby(names, sort=False).transform("all")
         if whole.all():
-            turn_column = numeric.astype("Int64")
+            turn_column = pd.Series(turns, dtype="Int64")
         else:
-            turn_column = pd.Series([int(n) if w else str(t) for n, w, t in zip(numeric, whole, turns)], dtype=object)
+            turn_column = pd.Series([t if w else str(t) for t, w in zip(turns, whole)], dtype=object)
         base = pd.DataFrame(
             {
                 "session": names.tolist(),

@@ -96,6 +96,7 @@ def frame_sessions(
     seen: set[tuple[str, str, str, str]] = set()
     unnamed: dict[str, list[int]] = {}
     repeated: dict[str, list[int]] = {}
+    unnumbered: dict[str, list[int]] = {}
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
@@ -110,6 +111,8 @@ def frame_sessions(
                 continue
             seen.add(key)
         turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
+        if not turn_value and names["turn"]:
+            unnumbered.setdefault(session_name, []).append(line)
         if not speaker and names["speaker"]:
             unnamed.setdefault(session_name, []).append(line)
         session.utterances.append(
@@ -136,6 +139,11 @@ def frame_sessions(
             f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} repeat{'' if len(numbers) > 1 else 's'} "
             "an earlier row's turn, speaker and text (one row per coder, say) and "
             f"{'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
+        )
+    for session_name, numbers in unnumbered.items():
+        sessions[session_name].warnings.append(
+            f"no turn number on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: numbered by "
+            f"position in the session, which may repeat another row's; fill in the '{names['turn']}' column there."
         )
     for session_name, numbers in unnamed.items():
         sessions[session_name].warnings.append(
