@@ -55,6 +55,13 @@ def test_txt_speaker_names_with_accents_particles_or_lower_case_open_their_own_t
     ]
 
 
+def test_txt_with_numbered_lines_reads_the_speakers_after_the_numbers(tmp_path):
+    """Research transcripts number their lines: each line was its own speaker ('1 T', '2 C', …)."""
+    path = write(tmp_path / "s.txt", "1 T: How are you?\n2 C: Not good.\n3 T: Why?\n4 C: She shouted.\n")
+    (session,) = read_transcript(path)
+    assert [(u.speaker, u.role) for u in session.utterances] == [("T", "therapist"), ("C", "client")] * 2
+
+
 def test_txt_lines_opening_with_a_lower_case_sentence_stay_text(tmp_path):
     path = write(tmp_path / "s.txt", "T: What did he say?\nC: he said: no way\nso i said: fine\nT: Hm.\nC: he said: go\nso i said: fine\n")
     (session,) = read_transcript(path)

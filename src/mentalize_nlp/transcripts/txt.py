@@ -52,6 +52,8 @@ _LINE = re.compile(
 """A turn's first line. Each run of spaces is taken whole (``\\s*+``): what follows it never
 starts with a space, so nothing is lost, and a line with a long run of spaces and no colon
 is given up at once instead of trying every way to share the run between two ``\\s*``."""
+_LINE_NUMBER = re.compile(r"\d{1,5}\.?\s+(\D.*)")
+"""A line number before a speaker's name, as research transcripts number their lines."""
 _MAX_NAMED = 50
 """More speakers than a session has; see ``named`` in :func:`split_turns`."""
 _NOT_SPEAKERS = frozenset({"http", "https", "note", "notes", "ps", "re", "subject", "date", "time", "session", "so", "and", "but", "like", "then"})
@@ -63,6 +65,9 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
     if not match:
         return None
     speaker = match.group("speaker").strip()
+    numbered_line = _LINE_NUMBER.match(speaker)  # "12 T:" in a transcript with numbered lines
+    if numbered_line and _name_like(numbered_line[1].split("(")[0].split()):
+        speaker = numbered_line[1]
     if speaker.lower().rstrip(".") in _NOT_SPEAKERS or len(speaker) > 40 or not _name_like(speaker.split("(")[0].split()):
         return None
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")

@@ -48,7 +48,8 @@ _T, _BR = qn("w:t"), qn("w:br")
 _RUN_MARKS = {qn("w:tab"): "\t", qn("w:ptab"): "\t", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
 
 _SPEAKER_HEADS = frozenset({"speaker", "speakers", "name", "who", "person", "role", "interlocutor", "participant", "speaker name"})
-_TEXT_HEADS = frozenset({"text", "utterance", "utterances", "transcript", "transcription", "content", "words", "speech", "dialogue", "what was said"})
+_TEXT_HEADS = frozenset({"text", "utterance", "utterances", "transcript", "transcription", "content", "words", "speech", "dialogue",
+                         "what was said", "comment", "comments", "message", "said"})
 _START_HEADS = frozenset({"start", "time", "timestamp", "start time", "begin", "time code", "timecode"})
 _END_HEADS = frozenset({"end", "end time", "stop"})
 
