@@ -42,6 +42,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import MaxNLocator
 from matplotlib.textpath import TextToPath
 
 from ..labels import LABELS
@@ -95,7 +96,8 @@ def _style() -> Iterator[None]:
 
 def signed(value: float, digits: int = 2) -> str:
     """``+0.80`` / ``−0.07``: a signed number with a true minus sign."""
-    return f"{value:+.{digits}f}".replace("-", "\u2212")
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text.replace("-", "\u2212")  # nought has no sign
 
 
 def speaker_label(speaker: str, role: str) -> str:
@@ -411,6 +413,7 @@ class _TimelineCanvas(_Canvas):
         super().__init__(Figure(figsize=(8.6, 2.9)))
         _margins(self.fig, left=0.85, right=0.15, top=0.45, bottom=0.5)
         ax = self.ax = self.fig.subplots()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # turns are whole: no tick at turn 0.5
         self.lines = {
             label: ax.plot(
                 [], [], color=COLOURS[label], linestyle=LINESTYLES[label], linewidth=2.0 if label == "certainty_labelling" else 1.6,
@@ -475,7 +478,7 @@ def timeline_chart(figures: SessionFigures, chart_id: str = "timeline-chart") ->
         for s in figures.spikes
     )
     description = (
-        f"Rolling {figures.window}-turn rate of each label across {len(frame)} turns. "
+        f"Rolling {figures.window}-turn rate of each label across {len(frame)} turn{'s' if len(frame) != 1 else ''}. "
         + (f"Certainty labelling spikes: {spikes}." if spikes else "No certainty labelling spikes.")
     )
     with _style():

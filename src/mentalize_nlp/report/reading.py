@@ -55,10 +55,10 @@ def reading(figures: SessionFigures, model: str | None = None) -> list[str]:
             text += "Nothing they said was tagged, so there is no balance to read."
         out.append(text)
     if therapist is not None:
+        fn, pt = therapist.counts["feeling_naming"], therapist.counts["perspective_taking"]
         out.append(
-            f"The therapist spoke {therapist.utterances} times, naming or asking about a feeling in "
-            f"{therapist.counts['feeling_naming']} turns and inviting perspective taking in "
-            f"{therapist.counts['perspective_taking']}."
+            f"The therapist spoke {therapist.utterances} time{'s' if therapist.utterances != 1 else ''}, naming or asking "
+            f"about a feeling in {fn} turn{'s' if fn != 1 else ''} and inviting perspective taking in {pt}."
         )
     if figures.answered:
         kinds = figures.responses["kind"].tolist()
