@@ -108,3 +108,6 @@ def test_a_listed_first_name_does_not_leave_the_speakers_surname_behind(tmp_path
     result = CliRunner().invoke(main, ["score", str(folder), "--out", str(out), "--html", "--redact-names", str(names)])
     assert result.exit_code == 0, result.output
     assert survivors(out, ["Maria", "Tom", "Lopez", "Baker"]) == []
+    sessions = (out / "sessions.csv").read_text(encoding="utf-8")
+    assert "Therapist" in sessions or "Speaker 1" in sessions  # the speakers as the pages label them
+    assert "a speaker" not in sessions

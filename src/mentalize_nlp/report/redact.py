@@ -192,12 +192,20 @@ def redact_tables(utterances: pd.DataFrame, profiles: pd.DataFrame, names: Seque
         sessions = sessions.copy()
         speakers = sorted({p for _, p in redactor.speakers if len(p) >= _MIN_SPEAKER_NAME and p.lower() not in ROLE_WORDS}, key=len, reverse=True)
         hunt = _words(speakers)
+        owners = sessions["session"].astype(str).tolist() if "session" in sessions else [""] * len(sessions)
+
+        def speakers_out(value: str, session: str) -> str:
+            """A session's speaker names as the page labels them ("Speaker 3"); any other speaker's as "a speaker"."""
+            pattern, table = redactor._by_session.get(session, (None, {}))
+            value = _replace(value, pattern, lambda m: table[m.group(0).lower()])[0]
+            return _replace(value, hunt, "a speaker")[0]
+
         for column in sessions.columns:
             values = sessions[column].astype(str)
             if column == "session":
                 sessions[column] = values.map(lambda s: renamed.get(s, redactor.names_in(s)))
-            else:
-                sessions[column] = [redactor.names_in(_replace(v, hunt, "a speaker")[0]) for v in values]  # full names first
+            else:  # full names first, then listed ones
+                sessions[column] = [redactor.names_in(speakers_out(v, owner)) for v, owner in zip(values, owners)]
     return utterances, profiles, sessions
 
 
