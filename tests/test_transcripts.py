@@ -202,6 +202,13 @@ def test_turn_values_that_are_not_whole_numbers_stay_as_written_and_blank_ones_a
     assert load().tag_sessions([session])["turn"].tolist() == ["1e3", "7", "2"]  # 1e3 was written as 1000
 
 
+def test_a_text_cut_at_an_unquoted_comma_into_a_later_column_is_named(tmp_path):
+    """'I went, and then I left' became 'I went', the rest in the notes column, without a word."""
+    path = write(tmp_path / "s.csv", "speaker,text,notes\nT,How was it?,\nC,I went, and then I left\nT,Why?,checked\n")
+    (session,) = read_transcript(path)
+    assert [w for w in session.warnings if w.startswith("on line 3 a column after 'text' starts with a space")]
+
+
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
     path = write(tmp_path / "s.csv", "speaker,text\nAnna,How are you?\nJames,Fine.\nMark,Hi.\n")
     (session,) = read_transcript(path)

@@ -92,11 +92,16 @@ def frame_sessions(
                 "(cells merged down a column keep the name in their first row only: unmerge them and fill down).",
                 line=blank[0],
             )
+    after = list(frame.columns)[list(frame.columns).index(names["text"]) + 1:]
+    spilled = {  # a cell right of the text that opens with a space and a word: "I went, and then I left" cut at its comma
+        index for column in after for index, v in enumerate(frame[column]) if isinstance(v, str) and v[:1] == " " and v[1:2].isalpha()
+    }
     sessions: dict[str, Session] = {}
     seen: set[tuple[str, str, str, str]] = set()
     unnamed: dict[str, list[int]] = {}
     repeated: dict[str, list[int]] = {}
     unnumbered: dict[str, list[int]] = {}
+    cut: dict[str, list[int]] = {}
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
@@ -113,6 +118,8 @@ def frame_sessions(
         turn: int | str = _turn_number(turn_value, path, line) if turn_value else len(session.utterances)
         if not turn_value and names["turn"]:
             unnumbered.setdefault(session_name, []).append(line)
+        if index in spilled:
+            cut.setdefault(session_name, []).append(line)
         if not speaker and names["speaker"]:
             unnamed.setdefault(session_name, []).append(line)
         session.utterances.append(
@@ -139,6 +146,12 @@ def frame_sessions(
             f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} repeat{'' if len(numbers) > 1 else 's'} "
             "an earlier row's turn, speaker and text (one row per coder, say) and "
             f"{'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
+        )
+    for session_name, numbers in cut.items():
+        sessions[session_name].warnings.append(
+            f"on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} a column after "
+            f"'{names['text']}' starts with a space and a word, as if the text held a comma not in double quotes and "
+            "its end went into that column; check those rows, and put such texts in double quotes."
         )
     for session_name, numbers in unnumbered.items():
         sessions[session_name].warnings.append(
