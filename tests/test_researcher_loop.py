@@ -169,3 +169,14 @@ def test_codes_with_semicolons_or_padded_headers_are_read_and_an_empty_file_is_n
     (tmp_path / "c.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "c.csv")])
     assert result.exit_code == 2 and "c.csv: the file is empty; save the codes again" in result.output
+
+
+def test_train_refuses_codes_of_several_coders_on_the_same_turns(tmp_path):
+    """An imported gold.csv holds one row per coder: training merged them, a label where either coder gave it."""
+    gold = tmp_path / "gold.csv"
+    one = pd.DataFrame({"session": ["a", "a", "b", "b"], "turn": [0, 1, 0, 1], "text": ["I felt hurt", "ok", "he's a liar", "see you"],
+                        "certainty_labelling": [0, 0, 1, 0], "feeling_naming": [1, 0, 0, 0], "perspective_taking": [0, 0, 0, 0]})
+    pd.concat([one.assign(coder="ana"), one.assign(coder="ben", certainty_labelling=0)]).to_csv(gold, index=False)
+    result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "coded by several coders (ana, ben; first at session a, turn 0)" in result.output
+    assert not (tmp_path / "m").exists()

@@ -118,6 +118,30 @@ def read_corpus(path: str | Path, columns: dict[str, str] | None = None) -> pd.D
     return frame
 
 
+def check_one_coder(frame: pd.DataFrame, path: str | Path) -> None:
+    """Refuse a corpus in which two coders code the same utterance (an imported ``gold.csv``
+    with a ``coder`` column): training on it would merge their codes, a label given where
+    either coder gave it.
+
+    Raises:
+        CorpusError: the same ``session``, ``turn`` (and ``sentence``) is coded by more than one coder.
+    """
+    keys = [c for c in ("session", "turn", "sentence") if c in frame.columns]
+    if "coder" not in frame.columns or "turn" not in keys or frame["coder"].nunique() < 2:
+        return
+    coders = frame.groupby(keys, sort=False)["coder"].transform("nunique")
+    shared = frame.index[coders.to_numpy() > 1]
+    if len(shared):
+        first = frame.loc[shared[0]]
+        names = ", ".join(map(str, pd.unique(frame.loc[shared, "coder"])))
+        where = ", ".join(f"{k} {first[k]}" for k in keys)
+        raise CorpusError(
+            f"{path}: the same utterances are coded by several coders ({names}; first at {where}), and training "
+            "would merge their codes. Train on one coder's rows (e.g. in pandas: gold[gold['coder'] == 'NAME']) "
+            "or on codes the coders have agreed."
+        )
+
+
 def resolve_text(frame: pd.DataFrame, shared: str | Path = DEFAULT_SHARED) -> pd.DataFrame:
     """Fill the ``text`` of rows whose source keeps its text outside the project.
 

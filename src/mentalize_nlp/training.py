@@ -29,7 +29,7 @@ from spacy.language import Language
 
 from .calibration import choose_threshold, error_rates, fit_isotonic
 from .classifier import LENGTH_EDGES, Classifier, build_estimator, length_groups, library_versions, save, turn_scores
-from .corpus import DEFAULT_SHARED, corpus_hash, read_corpus, resolve_text
+from .corpus import DEFAULT_SHARED, check_one_coder, corpus_hash, read_corpus, resolve_text
 from .errors import CorpusError
 from .features import featurise
 from .labels import LABELS
@@ -167,13 +167,17 @@ def train(
 
     nlp = nlp or build_pipeline()
     columns = columns or {}
-    written_train, written_test = _split(read_corpus(corpus, columns.get("corpus")))
+    own = read_corpus(corpus, columns.get("corpus"))
+    check_one_coder(own, corpus)
+    written_train, written_test = _split(own)
     calib_source = written_train
     fixed = None
     weight = 1.0
     missing_text = 0
     if real is not None:
-        resolved, missing_text = _with_text(read_corpus(real, columns.get("real")), shared)
+        codes = read_corpus(real, columns.get("real"))
+        check_one_coder(codes, real)
+        resolved, missing_text = _with_text(codes, shared)
         real_train, real_test = _split(resolved)
         calib_source, weight = real_train, real_weight
     else:
