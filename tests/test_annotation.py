@@ -1,6 +1,7 @@
 """Round trips with annotation tools, on files shaped like the tools' own documented exports."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -78,4 +79,18 @@ def test_a_cats_value_that_is_not_a_0_to_1_score_is_named_with_its_line(tmp_path
     path.write_text('{"text": "I felt hurt", "cats": {"feeling_naming": 1}}\n'
                     f'{{"text": "she is a liar", "cats": {{"certainty_labelling": {value}}}}}\n')
     with pytest.raises(AnnotationError, match=r"codes.jsonl, line 2: 'cats' value .* not a number from 0 to 1"):
+        read_annotations(path)
+
+
+@pytest.mark.parametrize("record, named", [
+    ({"text": "I felt hurt", "cats": {"feeling_namimg": 1}}, "unknown label(s) 'feeling_namimg'"),
+    ({"text": "maybe she was scared", "accept": ["perspective-taking"], "answer": "accept"}, "unknown label(s) 'perspective-taking'"),
+    ({"text": "he is a liar", "label": ["Certainty_labelling"]}, "unknown label(s) 'Certainty_labelling'"),
+    ({"text": "I felt hurt", "label": [[2, 6, "feeling_naming"]]}, "the codes are spans"),
+])
+def test_a_jsonl_label_the_project_does_not_know_is_named_with_its_line(tmp_path, record, named):
+    """Such labels were written as 0 without a word ('Wrote 3 coded utterances')."""
+    path = tmp_path / "codes.jsonl"
+    path.write_text('{"text": "ok", "cats": {"feeling_naming": 0}}\n' + json.dumps(record) + "\n")
+    with pytest.raises(AnnotationError, match=rf"codes.jsonl, line 2: {re.escape(named)}"):
         read_annotations(path)

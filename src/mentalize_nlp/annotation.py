@@ -161,12 +161,20 @@ def read_jsonl(path: str | Path) -> pd.DataFrame:
                     "give 1 for a label that applies and 0 for one that does not."
                 )
             chosen = {l for l, v in record["cats"].items() if v >= 0.5}
-        elif "accept" in record:
-            chosen = set(record["accept"] or [])
-        elif "label" in record:
-            chosen = set(record["label"] if isinstance(record["label"], list) else [record["label"]])
+        elif "accept" in record or "label" in record:
+            given = (record["accept"] or []) if "accept" in record else record["label"]
+            given = given if isinstance(given, list) else [given]
+            spans = [c for c in given if not isinstance(c, str)]
+            if spans:
+                raise AnnotationError(f"{path}, line {number}: the codes are spans ({spans[0]!r}), not labels of the whole "
+                                      "text; export the project as text classification, one label list per text.")
+            chosen = set(given)
         else:
             raise AnnotationError(f"{path}, line {number}: no 'cats', 'accept' or 'label' field holding the codes.")
+        unknown = sorted((set(record["cats"]) if isinstance(record.get("cats"), dict) else chosen) - set(LABELS))
+        if unknown:
+            raise AnnotationError(f"{path}, line {number}: unknown label(s) {', '.join(map(repr, unknown))}; the labels are "
+                                  f"{', '.join(LABELS)}. Rename them in the export, or in the labelling project.")
         meta = record.get("meta") or {}
         coder = record.get("_annotator_id") or record.get("_session_id") or record.get("annotator") or meta.get("coder", "")
         rows.append({**{k: meta.get(k, "") for k in _META}, "text": record["text"],
