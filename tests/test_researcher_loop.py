@@ -180,3 +180,15 @@ def test_train_refuses_codes_of_several_coders_on_the_same_turns(tmp_path):
     result = CliRunner().invoke(main, ["train", "--corpus", str(gold), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1 and "coded by several coders (ana, ben; first at session a, turn 0)" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_by_session_gives_no_interval_for_a_group_of_one_session(tmp_path):
+    """Resampling one session gave zero-width '0.833 [0.833-0.833]' intervals, with no note."""
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame({"session": ["a", "a", "b", "b"], "turn": [0, 1, 0, 1], "text": ["I felt hurt", "ok", "I was so angry", "see you"],
+                  "certainty_labelling": 0, "feeling_naming": [1, 0, 1, 0], "perspective_taking": 0}).to_csv(gold, index=False)
+    result = CliRunner().invoke(main, ["evaluate", str(gold), "--by", "session"])
+    assert result.exit_code == 0, result.output
+    group = result.output.split("session = a")[1]
+    assert "1.000 [n/a]" in group and "[1.000-1.000]" not in group
+    assert "a group of one session has none (n/a)" in result.output

@@ -472,10 +472,19 @@ def evaluate(gold, model, by, split, predictions, force, as_json, as_csv) -> Non
     sessions = frame["session"] if "session" in frame.columns else None
     few_sessions_note(sessions)
     tables = [agreement(frame, tags, sessions).assign(group="all", value="")]
+    few: list[str] = []
     for column in groupings:
         for value, rows in frame.groupby(column, sort=True).groups.items():
             part = agreement(frame.loc[rows], tags.loc[rows], sessions.loc[rows] if sessions is not None else None)
+            count = sessions.loc[rows].nunique() if sessions is not None else None
+            if count is not None and count < 2:  # resampling one session gives the same figure every time: no interval
+                part[[c for c in part.columns if c.endswith(("_low", "_high"))]] = float("nan")
+            if count is not None and count < 10:
+                few.append(f"{column} = {value}")
             tables.append(part.assign(group=column, value=str(value)))
+    if few:
+        click.echo(f"note: in {len(few)} group(s) ({', '.join(few[:5])}{', …' if len(few) > 5 else ''}) the intervals "
+                   "come from fewer than 10 sessions, so they are rough; a group of one session has none (n/a).", err=True)
     if as_json or as_csv:
         emit_table(pd.concat(tables, ignore_index=True), "", as_json, as_csv)
     else:

@@ -249,6 +249,8 @@ def format_agreement(table: pd.DataFrame) -> str:
     def cell(row: pd.Series, key: str) -> str:
         if np.isnan(row[key]):
             return "n/a"
+        if np.isnan(row[f"{key}_low"]):  # one session: nothing to resample
+            return f"{row[key]:.3f} [n/a]"
         return f"{row[key]:.3f} [{row[f'{key}_low']:.3f}-{row[f'{key}_high']:.3f}]"
 
     keys = ("precision", "recall", "f1", "kappa", "alpha")
