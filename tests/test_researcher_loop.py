@@ -189,6 +189,6 @@ def test_evaluate_by_session_gives_no_interval_for_a_group_of_one_session(tmp_pa
                   "certainty_labelling": 0, "feeling_naming": [1, 0, 1, 0], "perspective_taking": 0}).to_csv(gold, index=False)
     result = CliRunner().invoke(main, ["evaluate", str(gold), "--by", "session"])
     assert result.exit_code == 0, result.output
-    group = result.output.split("session = a")[1]
+    group = result.output.split("session = a: ")[1]
     assert "1.000 [n/a]" in group and "[1.000-1.000]" not in group
     assert "a group of one session has none (n/a)" in result.output
