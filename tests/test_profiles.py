@@ -67,3 +67,16 @@ def test_without_probabilities_the_adjusted_count_is_the_count():
     table = profile(utterances).iloc[0]
     assert table["certainty_labelling_adjusted"] == 1.0
     assert table["certainty_labelling_count_low"] <= 1.0 <= table["certainty_labelling_count_high"]
+
+
+def test_profile_names_the_columns_it_needs_and_refuses_coder_and_tagger_columns_mixed(tagger):
+    """It raised pandas' bare KeyError 'role', or counted a coder's labels with the tagger's adjusted figures."""
+    import pytest
+
+    frame = tagger.tag_frame(pd.DataFrame({"text": ["I felt hurt", "ok"]}))
+    with pytest.raises(KeyError, match="missing: session, speaker, role, turn"):
+        profile(frame)
+    coded = pd.DataFrame({"session": "s", "speaker": "C", "role": "client", "turn": [0, 1], "text": ["I felt hurt", "ok"],
+                          "certainty_labelling": 0, "feeling_naming": [0, 1], "perspective_taking": 0})
+    with pytest.raises(KeyError, match="both a coder's certainty_labelling and the tagger's pred_certainty_labelling"):
+        profile(tagger.tag_frame(coded))

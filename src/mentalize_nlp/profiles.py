@@ -71,6 +71,15 @@ def profile(utterances: pd.DataFrame, labels: tuple[str, ...] = LABELS) -> pd.Da
     columns += ["needs_review_count", "needs_review_share", *(f"{l}_turns" for l in labels), *(f"{l}_evidence" for l in labels)]
     if utterances.empty:
         return pd.DataFrame(columns=columns)
+    needed = ["session", "speaker", "role", "turn", *labels]
+    missing = [c for c in needed if c not in utterances.columns]
+    if missing:
+        raise KeyError(f"profile() needs the columns {', '.join(needed)} (as Tagger.tag_sessions gives them); "
+                       f"missing: {', '.join(missing)}.")
+    theirs = [l for l in labels if f"pred_{l}" in utterances.columns]
+    if theirs:  # tag_frame kept a coder's column and put the tagger's beside it: counts and adjusted figures would mix them
+        raise KeyError(f"the frame holds both a coder's {theirs[0]} and the tagger's pred_{theirs[0]}; profile one of them: "
+                       f"drop the coder's columns, and rename the pred_ ones to {theirs[0]} and the rest.")
     numeric = {f"p_{l}": pd.to_numeric(utterances[f"p_{l}"], errors="coerce") for l in labels if f"p_{l}" in utterances}
     groups = utterances.assign(**numeric).groupby(keys, sort=False)
     table = groups.agg(utterances=("role", "size"))
