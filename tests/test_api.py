@@ -166,3 +166,20 @@ def test_evidence_names_the_cues_of_every_sentence_that_carries_the_label(tagger
     assert row["evidence_certainty_labelling"] == "selfish, never"
     spans = [s for s in json.loads(row["evidence_spans"]) if s["label"] == "certainty_labelling"]
     assert [text[s["start"]:s["end"]] for s in spans] == ["selfish", "never"]
+
+
+def test_the_api_says_so_when_two_files_of_one_name_make_one_session(tagger, tmp_path):
+    import pytest
+
+    from mentalize_nlp import read_transcript
+
+    sessions = []
+    for clinic in ("clinicA", "clinicB"):
+        (tmp_path / clinic).mkdir()
+        (tmp_path / clinic / "s1.txt").write_text("T: Hello.\nC: I feel sad.\n", encoding="utf-8")
+        sessions += read_transcript(tmp_path / clinic / "s1.txt")
+    with pytest.warns(UserWarning, match="session 's1' comes from 2 files"):
+        tagger.tag_sessions(sessions)
+    with pytest.raises(TypeError, match="use tag_sessions"):
+        tagger.tag_session(sessions)
+    assert tagger.tag_texts(pd.Series(["I felt hurt", pd.NA], dtype=object))["p_feeling_naming"].iat[1] == tagger.tag_texts([""])["p_feeling_naming"].iat[0]

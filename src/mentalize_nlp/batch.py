@@ -494,7 +494,7 @@ def _tag(tagger: Tagger, sessions: list[Session], fmt: str, raw_cells: bool, siz
     columns = _utterance_columns(tagger.labels)
     done = _Tagged([], [], Counter(), 0)
     for part in _slices(sessions, size):
-        frame = tagger.tag_sessions(part)[columns]
+        frame = tagger._tag_sessions(part)[columns]  # sessions joined from several files are joined on purpose here
         done.rows.append(encode(frame, fmt, raw_cells))
         done.profiles.append(profile(frame, tagger.labels))
         done.slices.update({s.name for s in part if s.utterances})

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -112,7 +113,7 @@ class Tagger:
         if isinstance(texts, str):
             raise TypeError("tag_texts takes a list of texts; for one text, pass [text].")
         index = texts.index if isinstance(texts, pd.Series) else None
-        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        texts = ["" if t is None or t is pd.NA or t is pd.NaT or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=tag_columns(self.labels))
         row: dict[str, int] = {}  # each distinct text's row: "Yeah.", "Mm-hmm." and "Okay." are a quarter of some transcripts
@@ -186,6 +187,8 @@ class Tagger:
         """
         if text_column not in frame.columns:
             raise KeyError(f"no {text_column!r} column; found: {', '.join(map(str, frame.columns))}. Pass text_column=…")
+        if list(frame.columns).count(text_column) > 1:
+            raise KeyError(f"the frame has {list(frame.columns).count(text_column)} columns named {text_column!r}; keep one, or pass text_column=…")
         tags = self.tag_texts(frame[text_column].fillna("").astype(str).tolist())
         tags.index = frame.index
         taken = set(map(str, frame.columns))
@@ -197,10 +200,26 @@ class Tagger:
 
     def tag_session(self, session: Session) -> pd.DataFrame:
         """The utterance table of one session, in turn order (the ``utterances.csv`` rows)."""
+        if isinstance(session, (list, tuple)):
+            raise TypeError("tag_session takes one Session; read_transcript returns a list of them (a table may hold "
+                            "several): use tag_sessions(read_transcript(path)).")
         return self.tag_sessions([session])
 
     def tag_sessions(self, sessions: Sequence[Session]) -> pd.DataFrame:
         """The utterance tables of several sessions, in order, tagged in one pass (faster than one by one)."""
+        sources: dict[str, set[str]] = {}
+        for s in sessions:
+            sources.setdefault(s.name, set()).add(s.source)
+        joined = {name: paths for name, paths in sources.items() if len(paths) > 1}
+        if joined:  # two files of one name (clinicA/s1.txt, clinicB/s1.txt): mentalize score tells them apart
+            name, paths = next(iter(joined.items()))
+            warnings.warn(f"session {name!r} comes from {len(paths)} files ({', '.join(sorted(map(str, paths)))}), so their "
+                          "turns are one session's; give the sessions different names (session.name = …) to keep them apart.",
+                          UserWarning, stacklevel=2)
+        return self._tag_sessions(sessions)
+
+    def _tag_sessions(self, sessions: Sequence[Session]) -> pd.DataFrame:
+        """:meth:`tag_sessions` for sessions whose names are already as they should be (a batch joins files on purpose)."""
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
         turns = [u.turn for _, u in utterances]
         names = pd.Series([name for name, _ in utterances], dtype=object)
