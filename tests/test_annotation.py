@@ -68,7 +68,7 @@ def test_jsonl_round_trip_and_prodigy_and_doccano_answers(tagger, tmp_path):
     doccano = {"id": 7, "text": "you sound frustrated", "label": ["feeling_naming"], "Comments": []}
     path.write_text("\n".join(json.dumps(r) for r in (prodigy, rejected, doccano)) + "\n")
     gold = read_annotations(path)
-    assert len(gold) == 2
+    assert len(gold) == 2 and gold.attrs["uncoded"] == 1  # the rejected answer, counted for import's note
     assert gold.loc[0, "coder"] == "mentalize-alice" and gold.loc[0, "certainty_labelling"] == 1
     assert gold.loc[1, "feeling_naming"] == 1
 

@@ -105,7 +105,8 @@ def _coder(value: Any) -> str:
 def read_label_studio(path: str | Path) -> pd.DataFrame:
     """Gold rows from a Label Studio JSON export: one row per task and annotation.
 
-    Skipped or cancelled annotations are left out; a task without annotations gives no row.
+    Skipped or cancelled annotations are left out; a task without annotations gives no row
+    (counted in the frame's ``attrs["uncoded"]``).
     """
     path = Path(path)
     try:
@@ -115,13 +116,14 @@ def read_label_studio(path: str | Path) -> pd.DataFrame:
     if not isinstance(tasks, list):
         raise AnnotationError(f"{path}: expected a JSON list of tasks; export the project as JSON.")
     rows = []
+    uncoded = 0
     for i, task in enumerate(tasks):
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or "text" not in data:
             raise AnnotationError(f"{path}, task {i}: no data.text; the tasks must come from 'mentalize export --format label-studio'.")
-        for annotation in task.get("annotations") or []:
-            if annotation.get("was_cancelled"):
-                continue
+        kept = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        uncoded += not kept
+        for annotation in kept:
             chosen: set[str] = set()
             for item in annotation.get("result") or []:
                 if item.get("type") == "choices":
@@ -131,13 +133,14 @@ def read_label_studio(path: str | Path) -> pd.DataFrame:
                 raise AnnotationError(f"{path}, task {i}: unknown choice(s) {sorted(unknown)}; use the labelling config of 'mentalize export'.")
             rows.append({**{k: data.get(k, "") for k in _META}, "text": data["text"],
                          **{l: int(l in chosen) for l in LABELS}, "coder": _coder(annotation.get("completed_by"))})
-    return _gold_frame(rows)
+    return _gold_frame(rows, uncoded)
 
 
 def read_jsonl(path: str | Path) -> pd.DataFrame:
     """Gold rows from JSONL: spaCy-style ``cats``, Prodigy ``accept``/``answer``, or doccano ``label``."""
     path = Path(path)
     rows = []
+    uncoded = 0
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -152,6 +155,7 @@ def read_jsonl(path: str | Path) -> pd.DataFrame:
         if "text" not in record:
             raise AnnotationError(f"{path}, line {number}: no 'text' field.")
         if record.get("answer") in ("reject", "ignore"):
+            uncoded += 1
             continue
         if isinstance(record.get("cats"), dict):
             odd = [(l, v) for l, v in record["cats"].items() if not isinstance(v, (int, float)) or not 0 <= v <= 1]
@@ -179,12 +183,15 @@ def read_jsonl(path: str | Path) -> pd.DataFrame:
         coder = record.get("_annotator_id") or record.get("_session_id") or record.get("annotator") or meta.get("coder", "")
         rows.append({**{k: meta.get(k, "") for k in _META}, "text": record["text"],
                      **{l: int(l in chosen) for l in LABELS}, "coder": str(coder)})
-    return _gold_frame(rows)
+    return _gold_frame(rows, uncoded)
 
 
-def _gold_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def _gold_frame(rows: Iterable[dict[str, Any]], uncoded: int = 0) -> pd.DataFrame:
+    """The gold rows; ``attrs["uncoded"]`` counts the tasks left out (not coded, skipped, cancelled or rejected)."""
     columns = [*_META, "text", *LABELS, "coder"]
-    return pd.DataFrame(list(rows), columns=columns)
+    frame = pd.DataFrame(list(rows), columns=columns)
+    frame.attrs["uncoded"] = uncoded
+    return frame
 
 
 def read_annotations(path: str | Path) -> pd.DataFrame:

@@ -87,6 +87,9 @@ def import_(export_file: Path, out: Path, force: bool) -> None:
         gold.to_csv(tmp, index=False)
     coders = sorted({c for c in gold["coder"] if c})
     click.echo(f"Wrote {len(gold)} coded utterances to {out}" + (f" (coders: {', '.join(coders)})." if coders else "."), err=True)
+    if gold.attrs.get("uncoded"):
+        click.echo(f"note: {gold.attrs['uncoded']} task(s) of {export_file} had no codes (not coded yet, skipped, cancelled "
+                   "or rejected) and are not in the file.", err=True)
 
 
 def _codes(path: Path):
