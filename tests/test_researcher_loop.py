@@ -192,3 +192,15 @@ def test_evaluate_by_session_gives_no_interval_for_a_group_of_one_session(tmp_pa
     group = result.output.split("session = a: ")[1]
     assert "1.000 [n/a]" in group and "[1.000-1.000]" not in group
     assert "a group of one session has none (n/a)" in result.output
+
+
+def test_agree_matches_sentence_level_codes_and_names_sessions_without_a_partner(tmp_path):
+    rows = pd.DataFrame({"session": ["s1", "s1", "s2"], "turn": [0, 0, 0], "sentence": [0, 1, 0],
+                         "text": ["I felt hurt.", "She left.", "Okay."], "certainty_labelling": 0,
+                         "feeling_naming": [1, 0, 0], "perspective_taking": 0})
+    rows.to_csv(tmp_path / "a.csv", index=False)
+    rows.assign(session=["s1", "s1", "s-2"]).to_csv(tmp_path / "b.csv", index=False)
+    result = CliRunner().invoke(main, ["agree", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    assert result.exit_code == 0, result.output
+    assert "2 utterances coded by both" in result.output
+    assert "Sessions with no partner at all: s2." in result.output and "Sessions with no partner at all: s-2." in result.output

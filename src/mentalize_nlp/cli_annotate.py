@@ -102,7 +102,9 @@ def _codes(path: Path):
 
 
 def _keys(frame) -> list[str]:
-    return [c for c in ("session", "turn") if c in frame.columns] or ["text"]
+    """What identifies an utterance: session and turn, and the sentence in codes made sentence by sentence."""
+    keys = [c for c in ("session", "turn") if c in frame.columns]
+    return keys + ["sentence"] * ("sentence" in frame.columns) if keys else ["text"]
 
 
 @click.command("agree")
@@ -111,8 +113,10 @@ def _keys(frame) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the table as CSV.")
 def agree(first: Path, second: Path, as_json: bool, as_csv: bool) -> None:
-    """Agreement between two coders' CSVs (matched on session and turn, or on text): precision,
-    recall, F1, Cohen's kappa and Krippendorff's alpha per label, with 95% session-bootstrap intervals."""
+    """Agreement between two coders' CSVs (matched on session and turn, and sentence where the codes have one; or on
+    text): precision, recall, F1, Cohen's kappa and Krippendorff's alpha per label, with 95% session-bootstrap intervals."""
+    import pandas as pd
+
     from .evaluation import agreement
 
     a, b = _codes(first), _codes(second)
@@ -136,7 +140,13 @@ def agree(first: Path, second: Path, as_json: bool, as_csv: bool) -> None:
     _check_same_texts(merged, keys, first, second)
     for path, frame in ((first, a), (second, b)):
         if len(frame) > len(merged):
-            click.echo(f"note: {len(frame) - len(merged)} row(s) of {path} have no partner in the other file and are left out.", err=True)
+            alone = ""
+            if "session" in keys:
+                matched = set(merged["session"].astype(str))
+                lost = [str(v) for v in pd.unique(frame["session"].astype(str)) if v not in matched]
+                alone = f" Sessions with no partner at all: {', '.join(lost[:5])}{', …' if len(lost) > 5 else ''}." if lost else ""
+            click.echo(f"note: {len(frame) - len(merged)} row(s) of {path} have no partner in the other file and are left out.{alone}",
+                       err=True)
     few_sessions_note(merged["session"] if "session" in merged.columns else None)
     table = agreement(
         merged[[f"{l}_a" for l in LABELS]].set_axis(list(LABELS), axis=1),
