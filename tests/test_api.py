@@ -178,7 +178,7 @@ def test_the_api_says_so_when_two_files_of_one_name_make_one_session(tagger, tmp
         (tmp_path / clinic).mkdir()
         (tmp_path / clinic / "s1.txt").write_text("T: Hello.\nC: I feel sad.\n", encoding="utf-8")
         sessions += read_transcript(tmp_path / clinic / "s1.txt")
-    with pytest.warns(UserWarning, match="session 's1' comes from 2 files"):
+    with pytest.warns(UserWarning, match="session .s1. comes from 2 files"):
         tagger.tag_sessions(sessions)
     with pytest.raises(TypeError, match="use tag_sessions"):
         tagger.tag_session(sessions)

@@ -22,6 +22,7 @@ import signal
 import stat
 import threading
 import traceback
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,7 +51,7 @@ from .output import (  # MARKER and raw_cells are part of this module's API too
     write_csv_rows,
 )
 from .profiles import profile
-from .tagging import Tagger, load, tag_columns
+from .tagging import JoinedSessionsWarning, Tagger, load, tag_columns
 from .transcripts import Columns, RoleMap, Session, find_inputs, read_transcript
 from .transcripts.decode import MAX_BYTES, check_regular
 
@@ -494,7 +495,9 @@ def _tag(tagger: Tagger, sessions: list[Session], fmt: str, raw_cells: bool, siz
     columns = _utterance_columns(tagger.labels)
     done = _Tagged([], [], Counter(), 0)
     for part in _slices(sessions, size):
-        frame = tagger._tag_sessions(part)[columns]  # sessions joined from several files are joined on purpose here
+        with warnings.catch_warnings():  # a batch joins files on purpose (--join-files, a session column), and says so
+            warnings.simplefilter("ignore", JoinedSessionsWarning)
+            frame = tagger.tag_sessions(part)[columns]
         done.rows.append(encode(frame, fmt, raw_cells))
         done.profiles.append(profile(frame, tagger.labels))
         done.slices.update({s.name for s in part if s.utterances})

@@ -70,6 +70,10 @@ def cue_evidence(doc: Doc, label: str, start: int = 0, end: int | None = None) -
     return kept
 
 
+class JoinedSessionsWarning(UserWarning):
+    """Sessions of one name from different files are tagged as one session."""
+
+
 def tag_columns(labels: Sequence[str]) -> list[str]:
     """The columns :meth:`Tagger.tag_texts` returns, in order."""
     return [*labels, *(f"p_{l}" for l in labels), "needs_review", "evidence", *(f"evidence_{l}" for l in labels), "evidence_spans"]
@@ -215,11 +219,7 @@ class Tagger:
             name, paths = next(iter(joined.items()))
             warnings.warn(f"session {name!r} comes from {len(paths)} files ({', '.join(sorted(map(str, paths)))}), so their "
                           "turns are one session's; give the sessions different names (session.name = …) to keep them apart.",
-                          UserWarning, stacklevel=2)
-        return self._tag_sessions(sessions)
-
-    def _tag_sessions(self, sessions: Sequence[Session]) -> pd.DataFrame:
-        """:meth:`tag_sessions` for sessions whose names are already as they should be (a batch joins files on purpose)."""
+                          JoinedSessionsWarning, stacklevel=2)
         utterances = [(s.name, u) for s in sessions for u in s.utterances]
         turns = [u.turn for _, u in utterances]
         names = pd.Series([name for name, _ in utterances], dtype=object)

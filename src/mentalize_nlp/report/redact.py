@@ -204,6 +204,8 @@ def redact_tables(utterances: pd.DataFrame, profiles: pd.DataFrame, names: Seque
             values = sessions[column].astype(str)
             if column == "session":
                 sessions[column] = values.map(lambda s: renamed.get(s, redactor.names_in(s)))
+            elif column == "file":  # a path, not talk: only listed names leave it, so it still names the file
+                sessions[column] = [redactor.names_in(v) for v in values]
             else:  # full names first, then listed ones
                 sessions[column] = [redactor.names_in(speakers_out(v, owner)) for v, owner in zip(values, owners)]
     return utterances, profiles, sessions

@@ -68,6 +68,12 @@ def check_regular(path: Path) -> None:
         raise TranscriptError(path, f"is {kind}, not a file; save the transcript to a file and give that file.")
 
 
+def _megabytes(size: int) -> str:
+    """``size`` in MB, to four significant figures below 1,000 ("0.0015", "1.5", "250"), so a small limit never reads "0"."""
+    value = size / 1e6
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
+
+
 def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     """Read a file's bytes, refusing unreadable, empty and oversized files with a fix to try.
 
@@ -75,14 +81,14 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     ``max_bytes`` of them, even if the file grows while it is read.
     """
     too_large = (
-        f"larger than the {max_bytes / 1e6:,.0f} MB a transcript can be; "
+        f"larger than the {_megabytes(max_bytes)} MB a transcript can be; "
         "split it into one file per session, or pass --max-size-mb to raise the limit."
     )
     check_regular(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise TranscriptError(path, f"the file is {size / 1e6:,.0f} MB, {too_large}")
+            raise TranscriptError(path, f"the file is {_megabytes(size)} MB, {too_large}")
         with path.open("rb") as file:
             data = file.read(max_bytes + 1)
     except PermissionError as exc:
@@ -169,6 +175,8 @@ def _forced(data: bytes, path: Path, encoding: str) -> tuple[str, str]:
     elif name == "utf-16":
         name = _utf16_order(data) or "utf-16-le"
         data = data[2:] if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else data
+    elif data.startswith(codecs.BOM_UTF8):  # a UTF-8 mark read as cp1252 would be "ï»¿" glued to the first speaker
+        data = data[len(codecs.BOM_UTF8):]
     try:
         text = data.decode(name)
     except UnicodeDecodeError as exc:

@@ -160,7 +160,7 @@ def frame_sessions(
         )
     for session_name, numbers in unnamed.items():
         sessions[session_name].warnings.append(
-            f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, with no role; "
+            f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, role other; "
             f"fill in the '{names['speaker']}' column there."
         )
     return list(sessions.values())
