@@ -525,7 +525,7 @@ def score_chunk(paths: list[str], tagger: Tagger, options: ReadOptions, fmt: str
                 read.append((path, _read(path, options, (names or {}).get(path))))
         except (Exception, _TimeUp) as exc:  # noqa: BLE001 - whatever fails is this file's failure, not the batch's
             result.failures.append(_failure(path, exc, "read", timeout))
-    _number_on(read)
+    _number_on(read, names or {})
     profiles: list[pd.DataFrame] = []
     slices: Counter[str] = Counter()
 
@@ -612,13 +612,16 @@ def _chunks(paths: Iterable[Path], size: int, names: dict[str, str] | None = Non
         yield chunk
 
 
-def _number_on(read: list[tuple[str, list[Session]]]) -> None:
-    """Turns of a session joined from several files, numbered by position in each file,
-    carry on from the files before (0, 1, 2 and then 3, 4 …), so that a session's turns stay
-    distinct; turns from a table's turn column are left as they are."""
+def _number_on(read: list[tuple[str, list[Session]]], names: dict[str, str]) -> None:
+    """Turns of a session joined from several files by their name (``--join-files``, which
+    puts them in one chunk), numbered by position in each file, carry on from the files
+    before (0, 1, 2 and then 3, 4 …), so that a session's turns stay distinct; turns from a
+    table's turn column, and sessions a table's session column names, are left as they are."""
     count: dict[str, int] = {}
-    for _, sessions in read:
+    for path, sessions in read:
         for session in sessions:
+            if session.name != names.get(path):
+                continue
             turns = session.utterances
             before = count.get(session.name, 0)
             if before and all(u.turn == k for k, u in enumerate(turns)):
