@@ -76,6 +76,11 @@ class Redactor:
             return text, spans
         return _apply(text, edits), _move_spans(spans, edits)
 
+    def speakers_in(self, text: str, session: str) -> str:
+        """``text`` with the session's speaker names replaced by their labels ("Speaker 3")."""
+        pattern, table = self._by_session.get(session, (None, {}))
+        return _replace(text, pattern, lambda m: table[m.group(0).lower()])[0]
+
     def speaker(self, session: str, speaker: str) -> str:
         return self.speakers.get((session, speaker), "Speaker")
 
@@ -194,12 +199,6 @@ def redact_tables(utterances: pd.DataFrame, profiles: pd.DataFrame, names: Seque
         hunt = _words(speakers)
         owners = sessions["session"].astype(str).tolist() if "session" in sessions else [""] * len(sessions)
 
-        def speakers_out(value: str, session: str) -> str:
-            """A session's speaker names as the page labels them ("Speaker 3"); any other speaker's as "a speaker"."""
-            pattern, table = redactor._by_session.get(session, (None, {}))
-            value = _replace(value, pattern, lambda m: table[m.group(0).lower()])[0]
-            return _replace(value, hunt, "a speaker")[0]
-
         for column in sessions.columns:
             values = sessions[column].astype(str)
             if column == "session":
@@ -207,7 +206,8 @@ def redact_tables(utterances: pd.DataFrame, profiles: pd.DataFrame, names: Seque
             elif column == "file":  # a path, not talk: only listed names leave it, so it still names the file
                 sessions[column] = [redactor.names_in(v) for v in values]
             else:  # full names first, then listed ones
-                sessions[column] = [redactor.names_in(speakers_out(v, owner)) for v, owner in zip(values, owners)]
+                sessions[column] = [redactor.names_in(_replace(redactor.speakers_in(v, owner), hunt, "a speaker")[0])
+                                    for v, owner in zip(values, owners)]
     return utterances, profiles, sessions
 
 
