@@ -137,11 +137,18 @@ def test_a_role_column_saying_t_c_counsellor_or_patient_gives_those_roles(tmp_pa
     assert any("'mother' names no role" in w for w in session.warnings)
 
 
-def test_a_table_row_repeating_a_turn_is_read_once_and_named(tmp_path):
-    path = write(tmp_path / "s.csv", "speaker,text,turn\nT,How are you?,1\nC,Yes.,2\nC,Yes.,2\nT,Go on.,3\n")
-    (session,) = read_transcript(path)
-    assert [u.text for u in session.utterances] == ["How are you?", "Yes.", "Go on."]
-    assert any(w.startswith("line 4 repeats an earlier row's turn") for w in session.warnings)
+@pytest.mark.parametrize("table, texts, warning", [
+    # a row repeating a turn (one row per coder) is read once
+    ("speaker,text,turn\nT,How are you?,1\nC,Yes.,2\nC,Yes.,2\nT,Go on.,3\n", ["How are you?", "Yes.", "Go on."],
+     "line 4 repeats an earlier row's turn"),
+    # 'I went, and then I left' cut at its comma, the rest in the notes column
+    ("speaker,text,notes\nT,How was it?,\nC,I went, and then I left\nT,Why?,checked\n", ["How was it?", "I went", "Why?"],
+     "on line 3 a column after 'text' starts with a space"),
+])
+def test_a_table_row_read_other_than_written_is_named_by_line(tmp_path, table, texts, warning):
+    (session,) = read_transcript(write(tmp_path / "s.csv", table))
+    assert [u.text for u in session.utterances] == texts
+    assert any(w.startswith(warning) for w in session.warnings)
 
 
 def test_a_speaker_name_typed_with_a_combining_accent_is_one_speaker(tmp_path):
@@ -200,13 +207,6 @@ def test_turn_values_that_are_not_whole_numbers_stay_as_written_and_blank_ones_a
     (session,) = read_transcript(path)
     assert any(w.startswith("no turn number on line 4") for w in session.warnings)
     assert load().tag_sessions([session])["turn"].tolist() == ["1e3", "7", "2"]  # 1e3 was written as 1000
-
-
-def test_a_text_cut_at_an_unquoted_comma_into_a_later_column_is_named(tmp_path):
-    """'I went, and then I left' became 'I went', the rest in the notes column, without a word."""
-    path = write(tmp_path / "s.csv", "speaker,text,notes\nT,How was it?,\nC,I went, and then I left\nT,Why?,checked\n")
-    (session,) = read_transcript(path)
-    assert [w for w in session.warnings if w.startswith("on line 3 a column after 'text' starts with a space")]
 
 
 def test_role_warning_suggests_the_role_still_missing(tmp_path):
