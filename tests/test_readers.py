@@ -345,3 +345,33 @@ def test_docx_that_is_not_a_document_or_has_no_speakers_is_named(tmp_path):
     (tmp_path / "cut.docx").write_bytes(whole[: len(whole) // 2])
     with pytest.raises(TranscriptError, match=r"cut\.docx: is not a readable Word document"):
         read_transcript(tmp_path / "cut.docx")
+
+
+def test_caption_reported_speech_is_text_and_words_only_segments_are_read(tmp_path):
+    """'She told me: …' became a speaker's turn; a whisperX segment with words and no text was dropped."""
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\nTherapist: What happened?\n\n2\n00:00:02,500 --> 00:00:04,000\nClient: We argued.\n\n"
+           "3\n00:00:04,500 --> 00:00:06,000\nShe told me: you are just like your father.\n")
+    (session,) = read_transcript(write(tmp_path / "s.srt", srt))
+    assert [(u.speaker, u.text) for u in session.utterances][-1] == ("Client", "We argued. She told me: you are just like your father.")
+    segments = {"segments": [
+        {"start": 0.0, "end": 1.0, "words": [{"word": "So", "speaker": "SPEAKER_00"}, {"word": "how are you?", "speaker": "SPEAKER_00"}]},
+        {"start": 1.0, "end": 2.0, "speaker": "SPEAKER_01", "text": " Fine, thanks."},
+    ]}
+    (session,) = read_transcript(write(tmp_path / "w.json", json.dumps(segments)))
+    assert [(u.speaker, u.text) for u in session.utterances] == [("SPEAKER_00", "So how are you?"), ("SPEAKER_01", "Fine, thanks.")]
+
+
+def test_a_workbook_of_several_sheets_names_those_not_read_and_a_sheet_named_2_wins_over_position_2(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "1"
+    book.active.append(["speaker", "text"])
+    book.active.append(["T", "first"])
+    for name in ("2", "3"):
+        sheet = book.create_sheet(name)
+        sheet.append(["speaker", "text"])
+        sheet.append(["T", f"sheet {name}"])
+    book.save(tmp_path / "s.xlsx")
+    (session,) = read_transcript(tmp_path / "s.xlsx")
+    assert any("also has '2', '3': pass --sheet NAME" in w for w in session.warnings)
+    (session,) = read_transcript(tmp_path / "s.xlsx", columns=Columns(sheet="2"))
+    assert [u.text for u in session.utterances] == ["sheet 2"] and session.warnings == []

@@ -131,7 +131,7 @@ def test_quote_inside_a_zoom_cue_stays_in_its_text():
     assert session.utterances[3].text.endswith("She texted me afterwards: Quote: you always make everything about you.")
 
 
-@pytest.mark.parametrize("prefix", ["Quote", "Sign", "Text", "Her message"])
+@pytest.mark.parametrize("prefix", ["Quote", "Sign", "Text", "Case Worker"])
 def test_a_once_used_prefix_mid_turn_is_text_but_a_repeated_one_is_a_speaker(tmp_path, prefix):
     once = write(tmp_path / "once.txt", f"T: What did it say?\nC: It said\n{prefix}: come home now.\nT: Mm.\nC: Yes.\n")
     (session,) = read_transcript(once)

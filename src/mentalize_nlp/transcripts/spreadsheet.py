@@ -119,14 +119,15 @@ def read_xlsx(
     """
     if sheet is None:
         sheet = columns.sheet if columns.sheet is not None else 0
-    if isinstance(sheet, str) and sheet.isascii() and sheet.isdigit() and len(sheet) <= 9:
-        sheet = int(sheet)
+    chosen = sheet is not None and sheet != 0
     data = read_bytes(path, max_bytes)
     check_archive(data, path, max_bytes)
     check_grid(data, path, max_bytes)
     workbook = _workbook(data, path)
     with workbook:
         names = [str(name) for name in workbook.sheet_names]
+        if isinstance(sheet, str) and sheet not in names and sheet.isascii() and sheet.isdigit() and len(sheet) <= 9:
+            sheet = int(sheet)  # a position, unless a sheet has that name
         if isinstance(sheet, str) and sheet not in names or isinstance(sheet, int) and not 0 <= sheet < len(names):
             raise TranscriptError(path, f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}.")
         name = sheet if isinstance(sheet, str) else names[sheet]
@@ -141,7 +142,7 @@ def read_xlsx(
     rows = [index + 2 for index, keep in enumerate(filled) if keep]
     frame = frame.loc[filled].reset_index(drop=True)
     try:
-        return frame_sessions(frame, path, columns, lines=rows)
+        sessions = frame_sessions(frame, path, columns, lines=rows)
     except TranscriptError as exc:
         others = [n for n in names if n != name]
         if not others:
@@ -152,3 +153,9 @@ def read_xlsx(
             "if the transcript is on another sheet, move that sheet first.)",
             line=exc.line,
         ) from exc
+    others = [n for n in names if n != name]
+    if others and not chosen:  # a workbook of several sessions, one per sheet, would lose all but the first
+        for session in sessions:
+            session.warnings.append(f"read the first sheet, {name!r}, only; the workbook also has {', '.join(map(repr, others))}: "
+                                    "pass --sheet NAME to read another.")
+    return sessions

@@ -44,8 +44,9 @@ Which words make a name is decided by :func:`_name_like`, since Python's ``re`` 
 an upper-case "É" or "Ł" from a lower-case one."""
 _PARTICLES = frozenset({"al", "bin", "da", "das", "de", "del", "della", "der", "di", "do", "dos", "du", "el", "la", "le", "ten", "ter", "van", "von", "y"})
 """Lower-case words inside a capitalised name ("Maria de la Cruz", "Vincent van Dijk")."""
-_NOT_FIRST = frozenset({"i", "he", "she", "they", "we", "you", "it", "my", "his", "her", "the", "a", "an", "and", "so", "but", "then", "well", "oh", "or", "if"})
-"""Words that open a sentence, not a lower-case name ("he said: …", "so i told her: …")."""
+_NOT_FIRST = frozenset({"i", "he", "she", "they", "we", "you", "it", "my", "his", "her", "our", "their", "your", "the", "a",
+                        "an", "and", "so", "but", "then", "well", "oh", "or", "if", "this", "that", "what", "when"})
+"""Words that open a sentence, not a name of two or more words ("he said: …", "She told me: …", "My mum said: …")."""
 _LINE = re.compile(
     rf"^\s*+(?:{_TIME.format(name='t1')}\s*+[-–]?\s*+)?{_SPEAKER}\s*+(?:{_TIME.format(name='t2')})?\s*+:\s?(?P<text>.*)$"
 )
@@ -75,13 +76,16 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
 
 def _name_like(words: list[str]) -> bool:
     """Whether a prefix's words can be a speaker's name: one to three words starting with a
-    capital, a digit or a letter without case ("Élodie", "Client 2", "Dr. O'Neil-Smith");
+    capital, a digit or a letter without case ("Élodie", "Client 2", "Dr. O'Neil-Smith"), the
+    first not a word that opens a sentence ("She told me", "My mum said");
     four such words, or with name particles ("Maria de la Cruz"); one lower-case word
     ("t", "anna"); or two lower-case words that do not open a sentence (a video call's
     display name, "priya shah")."""
     if not words:
         return False
     first = words[0][0]
+    if len(words) > 1 and words[0].lower() in _NOT_FIRST:  # "She told me", "My mum said", "Then I said"
+        return False
     if not first.islower():
         return len(words) <= 3 or all(not w[0].islower() or w in _PARTICLES for w in words[1:])
     if len(words) == 1:

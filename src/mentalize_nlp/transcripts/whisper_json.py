@@ -53,9 +53,13 @@ def _cues(segments: list[Any], path: Path) -> list[Cue]:
         where = f"segments[{index}]"
         if not isinstance(segment, dict):
             raise TranscriptError(path, f"{where} is {_kind(segment)}; expected an object with 'speaker' and 'text'.")
-        text = segment.get("text", "")
-        if text is None:
-            text = ""
+        text = segment.get("text")
+        if text is None:  # a segment given as its words only: its text is theirs
+            words = segment.get("words") if isinstance(segment.get("words"), list) else []
+            text = " ".join(str(w.get("word", "")).strip() for w in words if isinstance(w, dict) and str(w.get("word", "")).strip())
+            if segment.get("speaker") is None:  # whisperX puts the speaker on each word
+                speaker = next((w.get("speaker") for w in words if isinstance(w, dict) and w.get("speaker") is not None), None)
+                segment = {**segment, "speaker": speaker}
         if not isinstance(text, str):
             raise TranscriptError(path, f"{where} has a 'text' that is {_kind(text)}; expected a string.")
         speaker = segment.get("speaker")
