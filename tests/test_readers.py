@@ -375,3 +375,10 @@ def test_a_workbook_of_several_sheets_names_those_not_read_and_a_sheet_named_2_w
     assert any("also has '2', '3': pass --sheet NAME" in w for w in session.warnings)
     (session,) = read_transcript(tmp_path / "s.xlsx", columns=Columns(sheet="2"))
     assert [u.text for u in session.utterances] == ["sheet 2"] and session.warnings == []
+
+
+def test_whisperx_captions_with_bracketed_speakers_are_read(tmp_path):
+    """'[SPEAKER_00]: …', as whisperX writes its .srt, was refused: 'no speaker is named anywhere'."""
+    srt = "1\n00:00:01,000 --> 00:00:02,000\n[SPEAKER_00]: How are you?\n\n2\n00:00:02,500 --> 00:00:04,000\n[SPEAKER_01]: Fine.\n"
+    (session,) = read_transcript(write(tmp_path / "s.srt", srt))
+    assert [(u.speaker, u.text) for u in session.utterances] == [("SPEAKER_00", "How are you?"), ("SPEAKER_01", "Fine.")]

@@ -55,6 +55,8 @@ starts with a space, so nothing is lost, and a line with a long run of spaces an
 is given up at once instead of trying every way to share the run between two ``\\s*``."""
 _LINE_NUMBER = re.compile(r"\d{1,5}\.?\s+(\D.*)")
 """A line number before a speaker's name, as research transcripts number their lines."""
+_BRACKETED = re.compile(r"\s*\[([^\]\n:\d][^\]\n:]{0,39})\]\s*:(.*)", re.DOTALL)
+"""A speaker's name in square brackets, "[SPEAKER_00]: text", as whisperX writes its captions."""
 _MAX_NAMED = 50
 """More speakers than a session has; see ``named`` in :func:`split_turns`."""
 _NOT_SPEAKERS = frozenset({"http", "https", "note", "notes", "ps", "re", "subject", "date", "time", "session", "so", "and", "but", "like", "then"})
@@ -62,6 +64,9 @@ _NOT_SPEAKERS = frozenset({"http", "https", "note", "notes", "ps", "re", "subjec
 
 def parse_line(line: str) -> tuple[str, str, str | None] | None:
     """``(speaker, text, start)`` if the line opens a turn, else ``None``."""
+    bracketed = _BRACKETED.match(line)
+    if bracketed:
+        line = f"{bracketed[1]}:{bracketed[2]}"
     match = _LINE.match(line)
     if not match:
         return None
