@@ -382,3 +382,18 @@ def test_whisperx_captions_with_bracketed_speakers_are_read(tmp_path):
     srt = "1\n00:00:01,000 --> 00:00:02,000\n[SPEAKER_00]: How are you?\n\n2\n00:00:02,500 --> 00:00:04,000\n[SPEAKER_01]: Fine.\n"
     (session,) = read_transcript(write(tmp_path / "s.srt", srt))
     assert [(u.speaker, u.text) for u in session.utterances] == [("SPEAKER_00", "How are you?"), ("SPEAKER_01", "Fine.")]
+
+
+def test_a_hidden_first_sheet_is_not_read_by_default(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "codes"
+    book.active.append(["speaker", "text"])
+    book.active.append(["code", "list row"])
+    book.active.sheet_state = "hidden"
+    sheet = book.create_sheet("Transcript")
+    sheet.append(["speaker", "text"])
+    sheet.append(["T", "Hello."])
+    book.active = 1
+    book.save(tmp_path / "s.xlsx")
+    (session,) = read_transcript(tmp_path / "s.xlsx")
+    assert [u.text for u in session.utterances] == ["Hello."]

@@ -1,6 +1,6 @@
 """Excel workbooks (``.xlsx``): one row per turn, columns mapped by name exactly as for CSV.
 
-The first sheet is read unless another is named. Every cell is read as text, so "None" or
+The first visible sheet is read unless another is named. Every cell is read as text, so "None" or
 "NA" stay words and a turn number stays a number; blank rows are skipped. Row numbers in
 errors are the sheet's row numbers (``line`` 2 is the first row under the header).
 """
@@ -128,6 +128,9 @@ def read_xlsx(
         names = [str(name) for name in workbook.sheet_names]
         if isinstance(sheet, str) and sheet not in names and sheet.isascii() and sheet.isdigit() and len(sheet) <= 9:
             sheet = int(sheet)  # a position, unless a sheet has that name
+        if not chosen:  # the first sheet a person sees: a hidden lookup sheet placed first is not the transcript
+            states = [getattr(ws, "sheet_state", "visible") for ws in getattr(workbook.book, "worksheets", [])]
+            sheet = next((k for k, state in enumerate(states) if state == "visible" and k < len(names)), 0)
         if isinstance(sheet, str) and sheet not in names or isinstance(sheet, int) and not 0 <= sheet < len(names):
             raise TranscriptError(path, f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}.")
         name = sheet if isinstance(sheet, str) else names[sheet]
@@ -156,6 +159,6 @@ def read_xlsx(
     others = [n for n in names if n != name]
     if others and not chosen:  # a workbook of several sessions, one per sheet, would lose all but the first
         for session in sessions:
-            session.warnings.append(f"read the first sheet, {name!r}, only; the workbook also has {', '.join(map(repr, others))}: "
-                                    "pass --sheet NAME to read another.")
+            session.warnings.append(f"read the first visible sheet, {name!r}, only; the workbook also has "
+                                    f"{', '.join(map(repr, others))}: pass --sheet NAME to read another.")
     return sessions
