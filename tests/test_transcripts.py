@@ -144,6 +144,8 @@ def test_a_role_column_saying_t_c_counsellor_or_patient_gives_those_roles(tmp_pa
     # 'I went, and then I left' cut at its comma, the rest in the notes column
     ("speaker,text,notes\nT,How was it?,\nC,I went, and then I left\nT,Why?,checked\n", ["How was it?", "I went", "Why?"],
      "on line 3 a column after 'text' starts with a space"),
+    # an empty text cell (in a workbook, perhaps a formula Excel never saved a value for)
+    ("speaker,text\nT,How was it?\nC,\n", ["How was it?", ""], "no text on line 3: kept as an empty turn"),
 ])
 def test_a_table_row_read_other_than_written_is_named_by_line(tmp_path, table, texts, warning):
     (session,) = read_transcript(write(tmp_path / "s.csv", table))

@@ -102,6 +102,7 @@ def frame_sessions(
     repeated: dict[str, list[int]] = {}
     unnumbered: dict[str, list[int]] = {}
     cut: dict[str, list[int]] = {}
+    blank: dict[str, list[int]] = {}
     for index, row in enumerate(frame.itertuples(index=False)):
         record = dict(zip(frame.columns, row))
         line = lines[index] if lines is not None else index + 2
@@ -120,6 +121,8 @@ def frame_sessions(
             unnumbered.setdefault(session_name, []).append(line)
         if index in spilled:
             cut.setdefault(session_name, []).append(line)
+        if not str(record[names["text"]]).strip():
+            blank.setdefault(session_name, []).append(line)
         if not speaker and names["speaker"]:
             unnamed.setdefault(session_name, []).append(line)
         session.utterances.append(
@@ -146,6 +149,12 @@ def frame_sessions(
             f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} repeat{'' if len(numbers) > 1 else 's'} "
             "an earlier row's turn, speaker and text (one row per coder, say) and "
             f"{'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
+        )
+    for session_name, numbers in blank.items():
+        sessions[session_name].warnings.append(
+            f"no text on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: kept as empty "
+            f"turn{'s' if len(numbers) > 1 else ''}. In a workbook, a formula's value is there only once Excel has "
+            "saved it: open and save the workbook, or paste the values."
         )
     for session_name, numbers in cut.items():
         sessions[session_name].warnings.append(
