@@ -152,8 +152,8 @@ def frame_sessions(
         )
     for session_name, numbers in blank.items():
         sessions[session_name].warnings.append(
-            f"no text on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: kept as empty "
-            f"turn{'s' if len(numbers) > 1 else ''}. In a workbook, a formula's value is there only once Excel has "
+            f"no text on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: kept as "
+            f"{'empty turns' if len(numbers) > 1 else 'an empty turn'}. In a workbook, a formula's value is there only once Excel has "
             "saved it: open and save the workbook, or paste the values."
         )
     for session_name, numbers in cut.items():
