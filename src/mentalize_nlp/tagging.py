@@ -151,15 +151,18 @@ class Tagger:
             evidence = [""] * len(docs)
             for d in np.flatnonzero(decided[:, j]).tolist():
                 unit = units[carrier[d, j]]
-                lo = int(first[d])
-                top = (lo + np.argsort(-unit_proba[lo:lo + int(lengths[d]), j], kind="stable")[:TOP_SENTENCES]).tolist()
-                others = [k for k in top if k != carrier[d, j]]
-                # the carrying sentence's cues, and those of the other sentences making the
-                # turn's score that carry the label on their own, in the order of the text
-                read = sorted([carrier[d, j], *(k for k in others if alone[k, j])], key=lambda k: units[k].start)
+                lo, hi = int(first[d]), int(first[d] + lengths[d])
+                # the carrying sentence's cues, and those of the other sentences making the turn's
+                # score that carry the label on their own (its most likely ones: no sentence that
+                # does not pass ranks above one that does), in the order of the text
+                passing = lo + np.flatnonzero(alone[lo:hi, j])
+                if len(passing) > TOP_SENTENCES:
+                    passing = passing[np.argsort(-unit_proba[passing, j], kind="stable")[:TOP_SENTENCES]]
+                read = sorted({int(carrier[d, j]), *passing.tolist()}, key=lambda k: units[k].start)
                 cues = [c for k in read for c in cue_evidence(docs[d], label, units[k].start, units[k].end)]
                 if not cues:  # a sentence nearly as likely may name its cue where the carrier names none
-                    for k in others:
+                    top = (lo + np.argsort(-unit_proba[lo:hi, j], kind="stable")[:TOP_SENTENCES]).tolist()
+                    for k in (k for k in top if k != carrier[d, j]):
                         if unit_proba[k, j] < EVIDENCE_SHARE * unit_proba[carrier[d, j], j]:
                             break
                         cues = cue_evidence(docs[d], label, units[k].start, units[k].end)
