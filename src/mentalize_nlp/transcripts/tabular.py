@@ -87,8 +87,8 @@ def frame_sessions(
         if blank and len(blank) < len(frame):  # cells merged or filled down in a spreadsheet: guessing would mix two sessions
             raise TranscriptError(
                 path,
-                f"has no session in the '{names['session']}' column on line{'s' if len(blank) > 1 else ''} "
-                f"{some([str(n) for n in blank])}, while other rows name theirs; fill in the session on every row "
+                f"has no session in the '{names['session']}' column on {_lines(blank)}, while other rows name theirs; "
+                "fill in the session on every row "
                 "(cells merged down a column keep the name in their first row only: unmerge them and fill down).",
                 line=blank[0],
             )
@@ -146,33 +146,35 @@ def frame_sessions(
             )
     for session_name, numbers in repeated.items():
         sessions[session_name].warnings.append(
-            f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} repeat{'' if len(numbers) > 1 else 's'} "
-            "an earlier row's turn, speaker and text (one row per coder, say) and "
-            f"{'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
+            f"{_lines(numbers)} repeat{'' if len(numbers) > 1 else 's'} an earlier row's turn, speaker and text "
+            f"(one row per coder, say) and {'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
         )
     for session_name, numbers in blank.items():
         sessions[session_name].warnings.append(
-            f"no text on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: kept as "
-            f"{'empty turns' if len(numbers) > 1 else 'an empty turn'}. In a workbook, a formula's value is there only once Excel has "
-            "saved it: open and save the workbook, or paste the values."
+            f"no text on {_lines(numbers)}: kept as {'empty turns' if len(numbers) > 1 else 'an empty turn'}. In a "
+            "workbook, a formula's value is there only once Excel has saved it: open and save the workbook, or paste the values."
         )
     for session_name, numbers in cut.items():
         sessions[session_name].warnings.append(
-            f"on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])} a column after "
-            f"'{names['text']}' starts with a space and a word, as if the text held a comma not in double quotes and "
-            "its end went into that column; check those rows, and put such texts in double quotes."
+            f"on {_lines(numbers)} a column after '{names['text']}' starts with a space and a word, as if the text "
+            "held a comma not in double quotes and its end went into that column; check those rows, and put such texts in double quotes."
         )
     for session_name, numbers in unnumbered.items():
         sessions[session_name].warnings.append(
-            f"no turn number on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: numbered by "
-            f"position in the session, which may repeat another row's; fill in the '{names['turn']}' column there."
+            f"no turn number on {_lines(numbers)}: numbered by position in the session, which may repeat another "
+            f"row's; fill in the '{names['turn']}' column there."
         )
     for session_name, numbers in unnamed.items():
         sessions[session_name].warnings.append(
-            f"no speaker on line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}: tagged as {UNKNOWN}, role other; "
+            f"no speaker on {_lines(numbers)}: tagged as {UNKNOWN}, role other; "
             f"fill in the '{names['speaker']}' column there."
         )
     return list(sessions.values())
+
+
+def _lines(numbers: list[int]) -> str:
+    """"line 4", or "lines 3, 4" (the first ten, and how many more)."""
+    return f"line{'s' if len(numbers) > 1 else ''} {some([str(n) for n in numbers])}"
 
 
 def _turn_number(value: str, path: Path, line: int) -> int | str:
