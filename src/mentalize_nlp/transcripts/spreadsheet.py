@@ -113,13 +113,13 @@ def read_xlsx(
         path: The workbook.
         columns: Which columns hold which fields, as for CSV.
         max_bytes: The largest file read.
-        sheet: The sheet's name, or its 0-based position; ``columns.sheet``, else the first, when omitted.
+        sheet: The sheet's name, or its 0-based position; ``columns.sheet``, else the first visible one, when omitted.
         encoding: Ignored: a workbook stores Unicode itself (``Session.encoding`` stays ``""``).
         roles: Ignored: rows name their speakers.
     """
     if sheet is None:
-        sheet = columns.sheet if columns.sheet is not None else 0
-    chosen = sheet is not None and sheet != 0
+        sheet = columns.sheet
+    chosen = sheet is not None  # else the first visible sheet
     data = read_bytes(path, max_bytes)
     check_archive(data, path, max_bytes)
     check_grid(data, path, max_bytes)
@@ -130,7 +130,7 @@ def read_xlsx(
             sheet = int(sheet)  # a position, unless a sheet has that name
         if not chosen:  # the first sheet a person sees: a hidden lookup sheet placed first is not the transcript
             states = [getattr(ws, "sheet_state", "visible") for ws in getattr(workbook.book, "worksheets", [])]
-            sheet = next((k for k, state in enumerate(states) if state == "visible" and k < len(names)), 0)
+            sheet = next((k for k, state in enumerate(states[:len(names)]) if state == "visible"), 0)
         if isinstance(sheet, str) and sheet not in names or isinstance(sheet, int) and not 0 <= sheet < len(names):
             raise TranscriptError(path, f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}.")
         name = sheet if isinstance(sheet, str) else names[sheet]

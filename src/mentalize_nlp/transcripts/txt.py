@@ -72,30 +72,28 @@ def parse_line(line: str) -> tuple[str, str, str | None] | None:
         return None
     speaker = match.group("speaker").strip()
     numbered_line = _LINE_NUMBER.match(speaker)  # "12 T:" in a transcript with numbered lines
-    if numbered_line and _name_like(numbered_line[1].split("(")[0].split()):
+    if numbered_line and _name_like(numbered_line[1]):
         speaker = numbered_line[1]
-    if speaker.lower().rstrip(".") in _NOT_SPEAKERS or len(speaker) > 40 or not _name_like(speaker.split("(")[0].split()):
+    if speaker.lower().rstrip(".") in _NOT_SPEAKERS or len(speaker) > 40 or not _name_like(speaker):
         return None
     return speaker, match.group("text").strip(), match.group("t1") or match.group("t2")
 
 
-def _name_like(words: list[str]) -> bool:
-    """Whether a prefix's words can be a speaker's name: one to three words starting with a
+def _name_like(prefix: str) -> bool:
+    """Whether a prefix (its note in brackets aside) can be a speaker's name: one to three words starting with a
     capital, a digit or a letter without case ("Élodie", "Client 2", "Dr. O'Neil-Smith"), the
     first not a word that opens a sentence ("She told me", "My mum said");
     four such words, or with name particles ("Maria de la Cruz"); one lower-case word
     ("t", "anna"); or two lower-case words that do not open a sentence (a video call's
     display name, "priya shah")."""
+    words = prefix.split("(")[0].split()
     if not words:
         return False
-    first = words[0][0]
     if len(words) > 1 and words[0].lower() in _NOT_FIRST:  # "She told me", "My mum said", "Then I said"
         return False
-    if not first.islower():
+    if not words[0][0].islower():
         return len(words) <= 3 or all(not w[0].islower() or w in _PARTICLES for w in words[1:])
-    if len(words) == 1:
-        return len(words[0]) <= 15
-    return len(words) == 2 and words[0] not in _NOT_FIRST and all(w[0].islower() and len(w) <= 15 for w in words)
+    return len(words) <= 2 and all(w[0].islower() and len(w) <= 15 for w in words)
 
 
 class Turns(NamedTuple):

@@ -55,11 +55,11 @@ def _cues(segments: list[Any], path: Path) -> list[Cue]:
             raise TranscriptError(path, f"{where} is {_kind(segment)}; expected an object with 'speaker' and 'text'.")
         text = segment.get("text")
         if text is None:  # a segment given as its words only: its text is theirs
-            words = segment.get("words") if isinstance(segment.get("words"), list) else []
-            text = " ".join(str(w.get("word", "")).strip() for w in words if isinstance(w, dict) and str(w.get("word", "")).strip())
+            given = segment.get("words")
+            words = [w for w in given if isinstance(w, dict)] if isinstance(given, list) else []
+            text = " ".join(filter(None, (str(w.get("word", "")).strip() for w in words)))
             if segment.get("speaker") is None:  # whisperX puts the speaker on each word
-                speaker = next((w.get("speaker") for w in words if isinstance(w, dict) and w.get("speaker") is not None), None)
-                segment = {**segment, "speaker": speaker}
+                segment = {**segment, "speaker": next((w["speaker"] for w in words if w.get("speaker") is not None), None)}
         if not isinstance(text, str):
             raise TranscriptError(path, f"{where} has a 'text' that is {_kind(text)}; expected a string.")
         speaker = segment.get("speaker")
