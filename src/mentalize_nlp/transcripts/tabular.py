@@ -144,31 +144,24 @@ def frame_sessions(
                 f"no speaker column: every turn tagged as {UNKNOWN}, role other; for per-speaker figures, add a "
                 "'speaker' column or pass --speaker-column NAME."
             )
-    for session_name, numbers in repeated.items():
-        sessions[session_name].warnings.append(
-            f"{_lines(numbers)} repeat{'' if len(numbers) > 1 else 's'} an earlier row's turn, speaker and text "
-            f"(one row per coder, say) and {'were' if len(numbers) > 1 else 'was'} read once; give the rows different turn numbers to keep each."
-        )
-    for session_name, numbers in blank.items():
-        sessions[session_name].warnings.append(
-            f"no text on {_lines(numbers)}: kept as {'empty turns' if len(numbers) > 1 else 'an empty turn'}. In a "
-            "workbook, a formula's value is there only once Excel has saved it: open and save the workbook, or paste the values."
-        )
-    for session_name, numbers in cut.items():
-        sessions[session_name].warnings.append(
-            f"on {_lines(numbers)} a column after '{names['text']}' starts with a space and a word, as if the text "
-            "held a comma not in double quotes and its end went into that column; check those rows, and put such texts in double quotes."
-        )
-    for session_name, numbers in unnumbered.items():
-        sessions[session_name].warnings.append(
-            f"no turn number on {_lines(numbers)}: numbered by position in the session, which may repeat another "
-            f"row's; fill in the '{names['turn']}' column there."
-        )
-    for session_name, numbers in unnamed.items():
-        sessions[session_name].warnings.append(
-            f"no speaker on {_lines(numbers)}: tagged as {UNKNOWN}, role other; "
-            f"fill in the '{names['speaker']}' column there."
-        )
+    said = (  # rows read other than written, each kind named with its lines
+        (repeated, lambda n: f"{_lines(n)} repeat{'' if len(n) > 1 else 's'} an earlier row's turn, speaker and text "
+                             f"(one row per coder, say) and {'were' if len(n) > 1 else 'was'} read once; give the rows "
+                             "different turn numbers to keep each."),
+        (blank, lambda n: f"no text on {_lines(n)}: kept as {'empty turns' if len(n) > 1 else 'an empty turn'}. In a "
+                          "workbook, a formula's value is there only once Excel has saved it: open and save the "
+                          "workbook, or paste the values."),
+        (cut, lambda n: f"on {_lines(n)} a column after '{names['text']}' starts with a space and a word, as if the text "
+                        "held a comma not in double quotes and its end went into that column; check those rows, and put "
+                        "such texts in double quotes."),
+        (unnumbered, lambda n: f"no turn number on {_lines(n)}: numbered by position in the session, which may repeat "
+                               f"another row's; fill in the '{names['turn']}' column there."),
+        (unnamed, lambda n: f"no speaker on {_lines(n)}: tagged as {UNKNOWN}, role other; fill in the "
+                            f"'{names['speaker']}' column there."),
+    )
+    for found, say in said:
+        for session_name, numbers in found.items():
+            sessions[session_name].warnings.append(say(numbers))
     return list(sessions.values())
 
 
