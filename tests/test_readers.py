@@ -361,16 +361,23 @@ def test_caption_reported_speech_is_text_and_words_only_segments_are_read(tmp_pa
     assert [(u.speaker, u.text) for u in session.utterances] == [("SPEAKER_00", "So how are you?"), ("SPEAKER_01", "Fine, thanks.")]
 
 
-def test_a_workbook_of_several_sheets_names_those_not_read_and_a_sheet_named_2_wins_over_position_2(tmp_path):
+def workbook(path, sheets, hidden=()):
+    """Save a workbook of ``sheets`` ({name: text of its one turn}, in order), each with a speaker,text header;
+    the sheets named in ``hidden`` hidden, and the first of the others the one it opens on."""
     book = openpyxl.Workbook()
-    book.active.title = "1"
-    book.active.append(["speaker", "text"])
-    book.active.append(["T", "first"])
-    for name in ("2", "3"):
+    book.remove(book.active)
+    for name, text in sheets.items():
         sheet = book.create_sheet(name)
         sheet.append(["speaker", "text"])
-        sheet.append(["T", f"sheet {name}"])
-    book.save(tmp_path / "s.xlsx")
+        sheet.append(["T", text])
+        sheet.sheet_state = "hidden" if name in hidden else "visible"
+    book.active = next(k for k, name in enumerate(sheets) if name not in hidden)
+    book.save(path)
+    return path
+
+
+def test_a_workbook_of_several_sheets_names_those_not_read_and_a_sheet_named_2_wins_over_position_2(tmp_path):
+    workbook(tmp_path / "s.xlsx", {"1": "first", "2": "sheet 2", "3": "sheet 3"})
     (session,) = read_transcript(tmp_path / "s.xlsx")
     assert any("also has '2', '3': pass --sheet NAME" in w for w in session.warnings)
     (session,) = read_transcript(tmp_path / "s.xlsx", columns=Columns(sheet="2"))
@@ -385,15 +392,5 @@ def test_whisperx_captions_with_bracketed_speakers_are_read(tmp_path):
 
 
 def test_a_hidden_first_sheet_is_not_read_by_default(tmp_path):
-    book = openpyxl.Workbook()
-    book.active.title = "codes"
-    book.active.append(["speaker", "text"])
-    book.active.append(["code", "list row"])
-    book.active.sheet_state = "hidden"
-    sheet = book.create_sheet("Transcript")
-    sheet.append(["speaker", "text"])
-    sheet.append(["T", "Hello."])
-    book.active = 1
-    book.save(tmp_path / "s.xlsx")
-    (session,) = read_transcript(tmp_path / "s.xlsx")
+    (session,) = read_transcript(workbook(tmp_path / "s.xlsx", {"codes": "list row", "Transcript": "Hello."}, hidden={"codes"}))
     assert [u.text for u in session.utterances] == ["Hello."]

@@ -12,6 +12,13 @@ def write(path, text, encoding="utf-8"):
     return path
 
 
+def refused_on(path, match):
+    """The line a transcript's refusal names; the refusal must match ``match``."""
+    with pytest.raises(TranscriptError, match=match) as caught:
+        read_transcript(path)
+    return caught.value.line
+
+
 def test_txt_prefix_styles_timestamps_and_continuation_lines(tmp_path):
     path = write(
         tmp_path / "s1.txt",
@@ -107,9 +114,7 @@ def test_csv_of_texts_without_speakers_is_read_with_a_warning(tmp_path):
 
 def test_csv_with_a_likely_speaker_column_under_another_name_is_refused(tmp_path):
     path = write(tmp_path / "s.csv", "interlocutor,text\nT,hello\n")
-    with pytest.raises(TranscriptError, match="Pass --speaker-column interlocutor") as caught:
-        read_transcript(path)
-    assert caught.value.line == 1
+    assert refused_on(path, "Pass --speaker-column interlocutor") == 1
 
 
 @pytest.mark.parametrize("header", ["Speaker Name", "speaker_id", "spk", "Person"])
@@ -123,9 +128,7 @@ def test_csv_speaker_columns_under_common_export_names_are_refused_with_the_opti
 def test_csv_with_blank_session_cells_among_named_ones_is_refused_by_line(tmp_path):
     """Rows with a blank session (merged or filled-down cells) were pooled into one made-up session, mixing two clients."""
     path = write(tmp_path / "s.csv", "session,speaker,text\nmaria-1,T,Hello Maria.\n,C,Hi.\n,T,How are you?\nben-1,T,Welcome.\n")
-    with pytest.raises(TranscriptError, match=r"no session in the 'session' column on lines 3, 4.*fill in the session") as caught:
-        read_transcript(path)
-    assert caught.value.line == 3
+    assert refused_on(path, r"no session in the 'session' column on lines 3, 4.*fill in the session") == 3
 
 
 def test_a_role_column_saying_t_c_counsellor_or_patient_gives_those_roles(tmp_path):
@@ -167,13 +170,9 @@ def test_csv_lines_are_named_right_after_a_text_over_several_lines_or_a_blank_li
     assert [u.line for u in session.utterances] == [2, 4, 7, 8]
     assert any(w.startswith("no speaker on line 7") for w in session.warnings)
     bad = write(tmp_path / "bad.csv", 'speaker,text\nT,"How are you?\nReally?"\nC,Fine\n\nT,Okay, so tell me\n')
-    with pytest.raises(TranscriptError, match="has 3 fields") as caught:
-        read_transcript(bad)
-    assert caught.value.line == 6
+    assert refused_on(bad, "has 3 fields") == 6
     unclosed = write(tmp_path / "open.csv", 'speaker,text\nT,Hi\nC,"How are you?\nT,ok\n')
-    with pytest.raises(TranscriptError, match="never closed") as caught:
-        read_transcript(unclosed)
-    assert caught.value.line == 3
+    assert refused_on(unclosed, "never closed") == 3
 
 
 def test_tsv_text_opening_with_a_quotation_mark_does_not_swallow_the_rows_after_it(tmp_path):
@@ -225,9 +224,7 @@ def test_csv_row_with_an_unquoted_comma_or_open_quote_is_refused_by_line(tmp_pat
     for name, body in [("comma.csv", 'speaker,text\nT,Hello, how are you?\nC,Fine.\n'),
                        ("quote.csv", 'speaker,text\nT,"Hello there\nC,"She is always late, she is selfish."\nT,How did that feel?\n'),
                        ("one.csv", 'speaker,text\nT,Hello, how are you?\n')]:
-        with pytest.raises(TranscriptError, match="double quotes") as caught:
-            read_transcript(write(tmp_path / name, body))
-        assert caught.value.line == 2
+        assert refused_on(write(tmp_path / name, body), "double quotes") == 2
 
 
 def test_csv_with_row_names_and_no_header_for_them_is_read(tmp_path):
