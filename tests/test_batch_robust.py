@@ -369,10 +369,15 @@ def _alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
-def _sessions(folder: Path, count: int, repeat: int) -> Path:
+def _sessions(folder: Path, count: int, repeat: int, *, distinct: bool = False) -> Path:
+    """``count`` sessions of ``SESSION`` ``repeat`` times over; with ``distinct``, every line
+    differs, so that none is tagged once for all (a repeated text is) and the run lasts."""
     folder.mkdir()
     for n in range(count):
-        (folder / f"s{n:03d}.txt").write_text(SESSION * repeat, encoding="utf-8")
+        lines = SESSION * repeat
+        if distinct:
+            lines = "".join(f"{line} ({n}.{k})\n" for k, line in enumerate(lines.splitlines()))
+        (folder / f"s{n:03d}.txt").write_text(lines, encoding="utf-8")
     return folder
 
 
@@ -394,7 +399,7 @@ def _kill_left(workers: set[int]) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_ends_the_run_its_workers_and_its_temporary_folder(tmp_path):
     """SIGTERM to the parent with --jobs 2 left both workers running and a .part of transcript text."""
-    inputs = _sessions(tmp_path / "in", 400, 20)
+    inputs = _sessions(tmp_path / "in", 400, 20, distinct=True)
     first, _ = _two_sets(tmp_path)
     out = tmp_path / "out"
     assert run("score", first, "--out", out).exit_code == 0
